@@ -1,0 +1,149 @@
+package service
+
+import (
+	"encoding/json"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/billgate/billgate/pkg/tz"
+)
+
+// Time is a datetime parameter. A value with an offset keeps it; one without
+// (2025-01-31 10:00:00, 2025-01-31) is read in the call's zone (__tz, the user's
+// zone, or the server's), which the binder applies after decoding.
+type Time struct {
+	time.Time
+	naive bool
+}
+
+// UnmarshalJSON reads an RFC 3339 datetime or a zone-less date/datetime.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return errString("must be a datetime string")
+	}
+	v, naive, err := tz.Parse(s, time.UTC)
+	if err != nil {
+		return errString(err.Error())
+	}
+	t.Time, t.naive = v.UTC(), naive
+	if naive {
+		t.Time = v // wall clock in UTC until resolved
+	}
+	return nil
+}
+
+// MarshalJSON writes RFC 3339.
+func (t Time) MarshalJSON() ([]byte, error) { return json.Marshal(t.Time) }
+
+// In returns t as a time.Time (nil-safe for optional params).
+func (t *Time) In() *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.Time.UTC()
+	return &v
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+var (
+	timeType      = reflect.TypeFor[time.Time]()
+	paramTimeType = reflect.TypeFor[Time]()
+	hasTimeCache  sync.Map // reflect.Type → bool
+)
+
+// hasTime reports whether values of t can contain a time.Time or Time.
+func hasTime(t reflect.Type) bool {
+	if v, ok := hasTimeCache.Load(t); ok {
+		return v.(bool)
+	}
+	hasTimeCache.Store(t, false) // break cycles
+	res := false
+	switch t.Kind() {
+	case reflect.Struct:
+		if t == timeType || t == paramTimeType {
+			res = true
+			break
+		}
+		for i := 0; i < t.NumField(); i++ {
+			if t.Field(i).IsExported() && hasTime(t.Field(i).Type) {
+				res = true
+				break
+			}
+		}
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		res = hasTime(t.Elem())
+	case reflect.Interface:
+		res = true
+	}
+	hasTimeCache.Store(t, res)
+	return res
+}
+
+// walkTimes calls fn on every settable time.Time and Time reachable from v.
+func walkTimes(v reflect.Value, fn func(reflect.Value)) {
+	if !v.IsValid() || !hasTime(v.Type()) {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			walkTimes(v.Elem(), fn)
+		}
+	case reflect.Struct:
+		if v.Type() == timeType || v.Type() == paramTimeType {
+			if v.CanSet() {
+				fn(v)
+			}
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				walkTimes(v.Field(i), fn)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			walkTimes(v.Index(i), fn)
+		}
+	}
+}
+
+// resolveTimes reads every zone-less Time parameter in p in loc.
+func resolveTimes(p any, loc *time.Location) {
+	walkTimes(reflect.ValueOf(p), func(v reflect.Value) {
+		if v.Type() != paramTimeType {
+			return
+		}
+		t := v.Addr().Interface().(*Time)
+		if t.naive {
+			t.Time, t.naive = tz.Rewall(t.Time, loc).UTC(), false
+		}
+	})
+}
+
+// Localize renders every time.Time reachable from a result in loc, in place.
+// Results are built fresh for each call, so changing them is safe.
+func Localize(result any, loc *time.Location) {
+	if loc == nil || result == nil {
+		return
+	}
+	walkTimes(reflect.ValueOf(result), func(v reflect.Value) {
+		switch v.Type() {
+		case timeType:
+			t := v.Interface().(time.Time)
+			if !t.IsZero() {
+				v.Set(reflect.ValueOf(t.In(loc)))
+			}
+		case paramTimeType:
+			t := v.Addr().Interface().(*Time)
+			if !t.IsZero() {
+				t.Time = t.Time.In(loc)
+			}
+		}
+	})
+}
