@@ -3,8 +3,8 @@ package service
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/billgate/billgate/pkg/tz"
