@@ -161,3 +161,29 @@ func CodeOf(err error) Code {
 	}
 	return AsError(err).Code
 }
+
+// numbers are the API's numeric error codes (API.md §4). They appear on both
+// wires: as the JSON-RPC error code and as error.code in REST bodies.
+var numbers = map[Code]int64{
+	CodeParseError:      -32700,
+	CodeInvalidRequest:  -32600,
+	CodeMethodNotFound:  -32601,
+	CodeInvalidParams:   -32602,
+	CodeInternal:        -32603,
+	CodeNotFound:        -32001,
+	CodeConflict:        -32002,
+	CodeUnprocessable:   -32003,
+	CodeForbidden:       -32004,
+	CodeUnauthenticated: -32005,
+	CodeUnavailable:     -32007,
+	CodeTooLarge:        -32008,
+	CodeTimeout:         -32009,
+}
+
+// Number returns the numeric error code of c (internal's for an unknown Code).
+func (c Code) Number() int64 {
+	if n, ok := numbers[c]; ok {
+		return n
+	}
+	return numbers[CodeInternal]
+}
