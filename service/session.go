@@ -152,3 +152,11 @@ func SessionFrom(ctx context.Context) *Session {
 	s, _ := ctx.Value(sessionKey).(*Session)
 	return s
 }
+
+// NewSystemSession returns a session already authenticated as the unrestricted
+// live operator, for the command line (billgate users create …) and bootstrap.
+func NewSystemSession() *Session {
+	s := &Session{Protocol: "cli", RequestID: "cli"}
+	s.once.Do(func() { s.principal = &Principal{Login: "system", Live: true} })
+	return s
+}
