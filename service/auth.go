@@ -72,9 +72,9 @@ func (s *Service) resolve(ctx context.Context, sess *Session) (*Principal, error
 	)
 	switch {
 	case c.APIKey != "":
-		p, err = s.principalFromKey(ctx, c.APIKey)
+		p, err = s.principalFromKey(ctx, sess, c.APIKey)
 	case c.Bearer != "":
-		p, err = s.principalFromJWT(ctx, c.Bearer)
+		p, err = s.principalFromJWT(ctx, sess, c.Bearer)
 	default:
 		return nil, nil
 	}
@@ -89,7 +89,7 @@ func (s *Service) resolve(ctx context.Context, sess *Session) (*Principal, error
 	return p, nil
 }
 
-func (s *Service) principalFromKey(ctx context.Context, key string) (*Principal, error) {
+func (s *Service) principalFromKey(ctx context.Context, sess *Session, key string) (*Principal, error) {
 	mode, _, ok := strings.Cut(key, "_")
 	if !ok || (mode != ModeLive && mode != ModeTest) || len(key) > 128 {
 		return nil, &Error{Code: CodeUnauthenticated, Message: "invalid API key"}
@@ -116,10 +116,10 @@ func (s *Service) principalFromKey(ctx context.Context, key string) (*Principal,
 	}
 	p := s.principalFor(ctx, u)
 	p.KeyID, p.Live = k.ID, k.Mode == ModeLive
-	return p, s.checkIP(ctx, u)
+	return p, s.checkIP(sess, u)
 }
 
-func (s *Service) principalFromJWT(ctx context.Context, tok string) (*Principal, error) {
+func (s *Service) principalFromJWT(ctx context.Context, sess *Session, tok string) (*Principal, error) {
 	key, err := s.jwtSecret(ctx)
 	if err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func (s *Service) principalFromJWT(ctx context.Context, tok string) (*Principal,
 	}
 	p := s.principalFor(ctx, u)
 	p.ViaJWT, p.Live = true, true
-	return p, s.checkIP(ctx, u)
+	return p, s.checkIP(sess, u)
 }
 
 // authUser loads an active user for authentication.
@@ -168,8 +168,7 @@ func (s *Service) principalFor(ctx context.Context, u *User) *Principal {
 }
 
 // checkIP refuses a request from outside the user's allowed_ips.
-func (s *Service) checkIP(ctx context.Context, u *User) error {
-	sess := SessionFrom(ctx)
+func (s *Service) checkIP(sess *Session, u *User) error {
 	if len(u.AllowedIPs) == 0 || sess == nil {
 		return nil
 	}
@@ -279,7 +278,7 @@ func (s *Service) jwtAuthenticate(ctx context.Context, p *LoginParams) (*Token, 
 	if u.Status != UserActive {
 		return nil, &Error{Code: CodeUnauthenticated, Message: "user is disabled"}
 	}
-	if err := s.checkIP(ctx, u); err != nil {
+	if err := s.checkIP(SessionFrom(ctx), u); err != nil {
 		return nil, err
 	}
 	return s.issueToken(ctx, u)
