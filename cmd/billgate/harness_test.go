@@ -100,7 +100,9 @@ func startServer(t *testing.T, dbURL string, env map[string]string) *server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{URL: "http://" + addr, DBURL: dbURL, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
-	go func() { s.done <- run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, io.Discard, s.stderr) }()
+	go func() {
+		s.done <- run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, io.Discard, s.stderr)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-s.done; err != nil {
