@@ -66,7 +66,12 @@ func New(cfg Config, st Store, clock Clock, log *slog.Logger) *Service {
 	s.registerUsers()
 	s.registerAPIKeys()
 	s.registerResellers()
-	s.handler = chain(s.invoke, s.recoverPanics, s.logCalls, s.authenticate, s.bindParams)
+	s.registerClients()
+	s.registerAccounts()
+	s.registerCurrencies()
+	s.registerLedger()
+	s.registerAudit()
+	s.handler = chain(s.invoke, s.recoverPanics, s.logCalls, s.authenticate, s.bindParams, s.idempotency)
 	return s
 }
 
@@ -188,6 +193,7 @@ func (s *Service) bindParams(next Handler) Handler {
 			return nil, err
 		}
 		c.Meta = meta
+		ctx = withCall(ctx, c)
 		loc := s.cfg.Location
 		if c.Principal != nil && c.Principal.Location != nil {
 			loc = c.Principal.Location

@@ -25,6 +25,12 @@ type Store interface {
 	UserStore
 	APIKeyStore
 	ResellerStore
+	ClientStore
+	AccountStore
+	CurrencyStore
+	TransactionStore
+	IdempotencyStore
+	AuditStore
 }
 
 // AuthStore holds the unscoped lookups made before a Principal exists.

@@ -1,7 +1,8 @@
 // Package store implements service.Store with gorm on SQLite (pure Go) or
 // PostgreSQL.
 //
-// Layout: one file per resource (resellers.go, users.go, apikeys.go) holding its
+// Layout: one file per resource (resellers.go, users.go, apikeys.go, clients.go,
+// accounts.go, currencies.go, ledger.go, idempotency.go, audit.go) holding its
 // private gorm row type, its table declaration (scope + field whitelist) and the
 // service methods; scope.go builds the one scope function, query.go applies a
 // service.Query, errors.go translates every driver error, migrate.go runs the
@@ -10,6 +11,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -189,6 +191,32 @@ func (s *Store) Ping(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Stats returns the connection pool statistics (for metrics). On SQLite it is
+// the sum of the reader and the writer pools.
+func (s *Store) Stats() sql.DBStats {
+	var out sql.DBStats
+	for _, db := range []*gorm.DB{s.wdb, s.rdb} {
+		sqlDB, err := db.DB()
+		if err != nil {
+			continue
+		}
+		st := sqlDB.Stats()
+		out.MaxOpenConnections += st.MaxOpenConnections
+		out.OpenConnections += st.OpenConnections
+		out.InUse += st.InUse
+		out.Idle += st.Idle
+		out.WaitCount += st.WaitCount
+		out.WaitDuration += st.WaitDuration
+		out.MaxIdleClosed += st.MaxIdleClosed
+		out.MaxIdleTimeClosed += st.MaxIdleTimeClosed
+		out.MaxLifetimeClosed += st.MaxLifetimeClosed
+		if s.rdb == s.wdb {
+			break
+		}
+	}
+	return out
 }
 
 // txKey carries the transaction of InTx in a context.

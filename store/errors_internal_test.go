@@ -108,7 +108,8 @@ func TestTranslate(t *testing.T) {
 }
 
 // tables lists every table declaration; each must have a complete scope spec.
-var tables = []*table{resellersTable, usersTable, apiKeysTable}
+var tables = []*table{resellersTable, usersTable, apiKeysTable, clientsTable, accountsTable, currenciesTable,
+	ratesTable, transactionsTable, auditTable}
 
 func TestEveryTableDeclaresItsScope(t *testing.T) {
 	for _, tb := range tables {

@@ -201,10 +201,10 @@ func (s *Store) UpdateReseller(ctx context.Context, r *service.Reseller, fields 
 }
 
 // DeleteReseller deletes reseller id from the principal's subtree. Errors:
-// CodeNotFound (missing or out of scope), CodeConflict when users or child
-// resellers still reference it ("reseller N still owns users or resellers"),
-// CodeUnavailable, CodeInternal.
+// CodeNotFound (missing or out of scope), CodeConflict when users, clients or
+// child resellers still reference it ("reseller N still owns users, clients or
+// resellers"), CodeUnavailable, CodeInternal.
 func (s *Store) DeleteReseller(ctx context.Context, id int64) error {
 	return deleteRow[resellerRow](ctx, s.wconn(ctx), resellersTable, id,
-		subject{what: "reseller", id: id, owns: "users or resellers"})
+		subject{what: "reseller", id: id, owns: "users, clients or resellers"})
 }

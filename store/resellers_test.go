@@ -136,7 +136,7 @@ func TestDeleteResellerThatStillOwnsIsAConflict(t *testing.T) {
 			t.Helper()
 			err := st.DeleteReseller(f.admin, r.ID)
 			wantCode(t, err, service.CodeConflict)
-			want := "reseller " + itoa(r.ID) + " still owns users or resellers"
+			want := "reseller " + itoa(r.ID) + " still owns users, clients or resellers"
 			if msg := service.AsError(err).Message; msg != want {
 				t.Errorf("message %q, want %q", msg, want)
 			}

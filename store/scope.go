@@ -40,6 +40,17 @@ type table struct {
 	noun   string
 	scope  scopeSpec
 	fields map[string]string // API field name → column of this table
+	// key is the primary-key column that findRow, updateRow and deleteRow
+	// address rows by; "" means "id" (currencies use "code").
+	key string
+}
+
+// keyColumn returns the qualified primary-key column of t.
+func (t *table) keyColumn() string {
+	if t.key == "" {
+		return t.name + ".id"
+	}
+	return t.name + "." + t.key
 }
 
 // scopeSpec says how the Principal restricts a table's rows. Exactly one of

@@ -215,7 +215,7 @@ func (j *jsonStrings) Scan(src any) error {
 	case []byte:
 		b = v
 	default:
-		return fmt.Errorf("allowed_ips: cannot scan %T", src)
+		return fmt.Errorf("json list: cannot scan %T", src)
 	}
 	return json.Unmarshal(b, (*[]string)(j))
 }

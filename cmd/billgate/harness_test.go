@@ -342,3 +342,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// decode unmarshals a successful reply's result.
+func decode(t *testing.T, r reply, out any) error {
+	t.Helper()
+	return json.Unmarshal(r.Result, out)
+}

@@ -18,9 +18,20 @@ type world struct {
 	admin, adminTest, keyA, keyATest, keyB string
 	// logins
 	loginA string
+	// clients (with an account and a ledger entry each): cA and cB live in
+	// A and B, cATest is A's test-mode client, cRoot has no reseller.
+	cA, cB, cATest, cRoot int64
+	accA, accB, accATest  int64
+	txA, txB, txATest     int64
 }
 
 var seq atomic.Int64
+
+// uniqCode returns a currency code unique within the test binary (Q + two letters).
+func uniqCode() string {
+	n := seq.Add(1)
+	return fmt.Sprintf("Q%c%c", 'A'+byte(n/26%26), 'A'+byte(n%26))
+}
 
 // uniq returns a name unique within the test binary.
 func uniq(prefix string) string { return fmt.Sprintf("%s%d", prefix, seq.Add(1)) }
@@ -68,6 +79,24 @@ func newWorld(t *testing.T, s *server) *world {
 		t.Fatalf("admin user not found: %v", admins)
 	}
 	w.adminTest = key(admins[0].ID, "test")
+	client := func(k string, name string) (int64, int64, int64) {
+		var c, acc, tx idOnly
+		s.ok(t, keyAuth(k), "clients.create", map[string]any{"name": name, "currency": "USD", "credit": 500}, &c)
+		s.ok(t, keyAuth(k), "clients.accounts.create", map[string]any{"clients_id": c.ID, "name": name + " main"}, &acc)
+		s.ok(t, keyAuth(k), "accounting.transactions.create", map[string]any{"clients_id": c.ID, "amount": 1000, "type": "payment"}, &tx)
+		return c.ID, acc.ID, tx.ID
+	}
+	w.cA, w.accA, w.txA = client(w.keyA, uniq("client A"))
+	w.cB, w.accB, w.txB = client(w.keyB, uniq("client B"))
+	w.cATest, w.accATest, w.txATest = client(w.keyATest, uniq("client A test"))
+	w.cRoot, _, _ = client(w.admin, uniq("client root"))
+	for _, r := range []map[string]any{
+		{"from": "EUR", "to": "USD", "rate": "1.0842", "effective_from": "2025-01-01T00:00:00Z"},
+		{"from": "EUR", "to": "USD", "rate": "1.1", "effective_from": "2025-07-01T00:00:00Z"},
+		{"from": "GBP", "to": "USD", "rate": "1.25", "effective_from": "2025-01-01T00:00:00Z"},
+	} {
+		s.ok(t, ad, "accounting.currencies.rates.create", r, nil)
+	}
 	return w
 }
 
