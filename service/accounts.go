@@ -162,10 +162,14 @@ func (s *Service) registerAccounts() {
 				if err != nil {
 					return err
 				}
+				c, err := s.store.FindClient(ctx, a.ClientsID)
+				if err != nil {
+					return err
+				}
 				if err := s.store.DeleteAccount(ctx, a.ID); err != nil {
 					return err
 				}
-				return s.audit(ctx, "account", a.ID, "delete", nil, map[string]any{"object": a})
+				return s.audit(ctx, "account", a.ID, "delete", c.ResellersID, map[string]any{"object": a})
 			})
 			if err != nil {
 				return nil, err
@@ -179,6 +183,10 @@ func (s *Service) updateAccount(ctx context.Context, p *AccountUpdate) (*Account
 	var out *Account
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		a, err := s.store.FindAccount(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		c, err := s.store.FindClient(ctx, a.ClientsID)
 		if err != nil {
 			return err
 		}
@@ -212,7 +220,7 @@ func (s *Service) updateAccount(ctx context.Context, p *AccountUpdate) (*Account
 		if err := s.store.UpdateAccount(ctx, a, fields); err != nil {
 			return err
 		}
-		return s.audit(ctx, "account", a.ID, "update", nil, changes)
+		return s.audit(ctx, "account", a.ID, "update", c.ResellersID, changes)
 	})
 	return out, err
 }

@@ -40,6 +40,25 @@ type IdempotencyStore interface {
 	CompleteIdempotencyKey(ctx context.Context, rec *IdempotencyRecord) error
 	// ReleaseIdempotencyKey forgets a claimed key whose call failed.
 	ReleaseIdempotencyKey(ctx context.Context, rec *IdempotencyRecord) error
+	// PurgeIdempotencyKeys deletes keys that expired before `before`.
+	PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error)
+}
+
+// PurgeExpiredIdempotencyKeys forgets keys past their 24 h; the server runs it
+// periodically.
+func (s *Service) PurgeExpiredIdempotencyKeys(ctx context.Context) (int64, error) {
+	return s.store.PurgeIdempotencyKeys(ctx, s.clock.Now())
+}
+
+// idempotencyScope names the owner of a key: the user, the mode and the
+// reseller scope of the call (X-Reseller narrowing included), so one key never
+// replays a result across subtrees or modes.
+func idempotencyScope(p *Principal) string {
+	scope := "u" + strconv.FormatInt(p.UserID, 10) + ":" + modeOf(p)
+	if p.ResellerID != nil {
+		scope += ":r" + strconv.FormatInt(*p.ResellerID, 10)
+	}
+	return scope
 }
 
 // idempotency replays the first result of a repeated create or money movement.
@@ -66,7 +85,7 @@ func (s *Service) idempotency(next Handler) Handler {
 		sum := sha256.Sum256(append([]byte(c.Method.Name+"\x00"), canon...))
 		now := s.clock.Now()
 		rec := &IdempotencyRecord{
-			Scope:      "u" + strconv.FormatInt(c.Principal.UserID, 10) + ":" + modeOf(c.Principal),
+			Scope:      idempotencyScope(c.Principal),
 			Key:        key,
 			Method:     c.Method.Name,
 			ParamsHash: hex.EncodeToString(sum[:]),

@@ -129,3 +129,13 @@ func (s *Store) ReleaseIdempotencyKey(ctx context.Context, rec *service.Idempote
 	}
 	return nil
 }
+
+// PurgeIdempotencyKeys deletes the keys that expired before `before` and
+// returns how many. Unscoped. Errors: CodeUnavailable, CodeInternal.
+func (s *Store) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+	res := s.wconn(ctx).Where("idempotency_keys.expires_at < ?", dbTime(before)).Delete(&idempotencyRow{})
+	if res.Error != nil {
+		return 0, translate(ctx, res.Error, about("idempotency key", "expired"))
+	}
+	return res.RowsAffected, nil
+}

@@ -181,3 +181,24 @@ func TestConcurrentClaimsHaveOneWinner(t *testing.T) {
 		}
 	})
 }
+
+func TestPurgeIdempotencyKeys(t *testing.T) {
+	forEachDB(t, func(t *testing.T, st *store.Store) {
+		ctx := testCtx(t, nil)
+		t0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+		for i, at := range []time.Time{t0, t0.Add(time.Hour), t0.Add(48 * time.Hour)} {
+			if held, err := st.ClaimIdempotencyKey(ctx, claimAt("u1:live", fmt.Sprint("p", i), "h", at), at.Add(-service.IdempotencyStale)); err != nil || held != nil {
+				t.Fatalf("claim %d: %v %v", i, held, err)
+			}
+		}
+		// At t0+25h the first two (24 h keys) have expired, the third has not.
+		n, err := st.PurgeIdempotencyKeys(ctx, t0.Add(25*time.Hour+time.Second))
+		if err != nil || n != 2 {
+			t.Fatalf("purged %d, %v; want 2", n, err)
+		}
+		held, err := st.ClaimIdempotencyKey(ctx, claimAt("u1:live", "p2", "other", t0.Add(49*time.Hour)), t0)
+		if err != nil || held == nil || held.ParamsHash != "h" {
+			t.Errorf("the unexpired key was purged: %+v %v", held, err)
+		}
+	})
+}

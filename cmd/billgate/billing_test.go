@@ -361,5 +361,12 @@ func TestAuditTrail(t *testing.T) {
 		if len(txRows) != 1 {
 			t.Errorf("ledger entry not audited: %v", txRows)
 		}
+		// A limited principal sees the trail of its own clients' accounts.
+		s.ok(t, keyAuth(w.keyA), "clients.accounts.update", map[string]any{"id": w.accA, "name": "renamed"}, nil)
+		var accRows []idOnly
+		s.ok(t, keyAuth(w.keyA), "audit.search", map[string]any{"entity": "account", "entity_id": fmt.Sprint(w.accA), "action": "update"}, &accRows)
+		if len(accRows) != 1 {
+			t.Errorf("account update not visible in A's audit trail: %v", accRows)
+		}
 	})
 }
