@@ -28,17 +28,10 @@ func (j jsonObject) Value() (driver.Value, error) {
 
 // Scan decodes JSON text or bytes; NULL and JSON null give nil.
 func (j *jsonObject) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case nil:
+	b, err := jsonBytes(src, "json object")
+	if err != nil || b == nil {
 		*j = nil
-		return nil
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("json object: cannot scan %T", src)
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -57,4 +50,39 @@ func stringsOrEmpty(v []string) []string {
 		return []string{}
 	}
 	return v
+}
+
+// jsonStrings is a list of strings stored as JSON text (jsonb on PostgreSQL).
+type jsonStrings []string
+
+// Value encodes the list as JSON ([] for nil).
+func (j jsonStrings) Value() (driver.Value, error) {
+	if j == nil {
+		return "[]", nil
+	}
+	b, err := json.Marshal([]string(j))
+	return string(b), err
+}
+
+// Scan decodes JSON text or bytes; NULL gives nil.
+func (j *jsonStrings) Scan(src any) error {
+	b, err := jsonBytes(src, "json list")
+	if err != nil || b == nil {
+		*j = nil
+		return err
+	}
+	return json.Unmarshal(b, (*[]string)(j))
+}
+
+// jsonBytes returns the JSON text a driver scanned (nil for NULL).
+func jsonBytes(src any, what string) ([]byte, error) {
+	switch v := src.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return []byte(v), nil
+	case []byte:
+		return v, nil
+	}
+	return nil, fmt.Errorf("%s: cannot scan %T", what, src)
 }

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -189,33 +187,4 @@ func (s *Store) UserForAuth(ctx context.Context, id int64) (*service.User, error
 // (unscoped). Errors: CodeNotFound, CodeUnavailable, CodeInternal.
 func (s *Store) UserByLogin(ctx context.Context, login string) (*service.User, error) {
 	return s.authUser(ctx, about("user", fmt.Sprintf("%q", login)), "users.login = ?", login)
-}
-
-// jsonStrings is a list of strings stored as JSON text (jsonb on PostgreSQL).
-type jsonStrings []string
-
-// Value encodes the list as JSON ([] for nil).
-func (j jsonStrings) Value() (driver.Value, error) {
-	if j == nil {
-		return "[]", nil
-	}
-	b, err := json.Marshal([]string(j))
-	return string(b), err
-}
-
-// Scan decodes JSON text or bytes.
-func (j *jsonStrings) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case nil:
-		*j = nil
-		return nil
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("json list: cannot scan %T", src)
-	}
-	return json.Unmarshal(b, (*[]string)(j))
 }
