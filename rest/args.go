@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/billgate/billgate/service"
 )
@@ -33,9 +34,11 @@ type request struct {
 // first non-space byte is '{' (or it is a JSON array, to say that it must be an
 // object), form fields otherwise.
 //
-// Errors: parse_error (malformed JSON or form body), invalid_request (malformed
-// query string, multipart body), invalid_params (a body that is not a JSON
-// object, a value of the wrong type, naming the field).
+// Errors: parse_error (malformed JSON or form body, a JSON body that is not
+// valid UTF-8), invalid_request (malformed query string, multipart body),
+// invalid_params (a body that is not a JSON object, a member repeated in the
+// JSON body, a value that is not valid UTF-8 or of the wrong type, naming the
+// field).
 func buildArgs(m *service.Method, r request) (service.Args, *service.Error) {
 	var vals url.Values
 	if r.RawQuery != "" {
@@ -56,8 +59,14 @@ func buildArgs(m *service.Method, r request) (service.Args, *service.Error) {
 			}
 			return nil, service.Errorf(service.CodeParseError, "malformed JSON body")
 		}
+		if !utf8.Valid(body) {
+			return nil, service.Errorf(service.CodeParseError, "malformed JSON body: not valid UTF-8")
+		}
 		if err := json.Unmarshal(body, &args); err != nil {
 			return nil, service.Errorf(service.CodeParseError, "malformed JSON body: %s", unquote(err))
+		}
+		if countMembers(body) != len(args) {
+			return nil, service.InvalidField(duplicateMember(body), "duplicate parameter")
 		}
 	case isMultipart(r.ContentType):
 		return nil, service.Errorf(service.CodeInvalidRequest, "multipart bodies are not supported: send a JSON object or form fields")
@@ -84,6 +93,16 @@ func buildArgs(m *service.Method, r request) (service.Args, *service.Error) {
 	if len(vals) == 0 {
 		return args, nil
 	}
+	for k, vs := range vals {
+		if !utf8.ValidString(k) {
+			return nil, service.Errorf(service.CodeInvalidRequest, "malformed query string: a parameter name is not valid UTF-8")
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return nil, service.InvalidField(k, "must be valid UTF-8")
+			}
+		}
+	}
 	strs, err := service.StringArgs(m, vals)
 	if err != nil {
 		return nil, service.AsError(err)
@@ -95,6 +114,59 @@ func buildArgs(m *service.Method, r request) (service.Args, *service.Error) {
 		args[k] = v
 	}
 	return args, nil
+}
+
+// countMembers counts the members of the JSON object obj, which must be
+// valid JSON: a name repeated counts each time, unlike in the decoded map.
+func countMembers(obj []byte) int {
+	n, depth, key := 0, 0, false
+	for i := 0; i < len(obj); i++ {
+		switch c := obj[i]; c {
+		case '"':
+			if depth == 1 && key {
+				n, key = n+1, false
+			}
+			for i++; i < len(obj) && obj[i] != '"'; i++ {
+				if obj[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			depth++
+			key = depth == 1
+		case '}', ']':
+			depth--
+		case ',':
+			key = depth == 1
+		}
+	}
+	return n
+}
+
+// duplicateMember returns the first member name of the JSON object obj that
+// repeats an earlier one (names compared decoded, as the map has them).
+func duplicateMember(obj []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if _, err := dec.Token(); err != nil {
+		return ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		name, _ := tok.(string)
+		if seen[name] {
+			return name
+		}
+		seen[name] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 // unquote makes a parse error readable without echoing large input back.

@@ -74,18 +74,21 @@ func (rt *route) args(c echo.Context) (service.Args, *service.Error) {
 func (rt *route) writeResult(c echo.Context, res any) error {
 	w := c.Response()
 	h := w.Header()
+	// A result rewritten for an older API version is written as rewritten;
+	// the headers and raw bodies come from the method's own result.
+	own := service.Unversioned(res)
 	status := http.StatusOK
 	if rt.created {
 		status = http.StatusCreated
-		if loc := rt.locationOf(c, res); loc != "" {
+		if loc := rt.locationOf(c, own); loc != "" {
 			h.Set(echo.HeaderLocation, loc)
 		}
 	}
-	if p, ok := res.(service.Paged); ok {
+	if p, ok := own.(service.Paged); ok {
 		addLinks(h, c.Request().URL, p)
 	}
 	if rt.raw != "" {
-		return rt.writeRaw(c, status, res)
+		return rt.writeRaw(c, status, own)
 	}
 	h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 	w.Status = status // written with the first byte, after a successful encoding

@@ -8,7 +8,9 @@
 //   - args.go: building service.Args from path, query and body (API.md §1);
 //   - handler.go: the one generic handler and the success responses (201 + Location,
 //     Link headers of paged lists, raw bodies);
-//   - errors.go: the HTTP status table of service.Code and the error responses.
+//   - errors.go: the HTTP status table of service.Code and the error responses;
+//   - openapi.go: the OpenAPI 3.1 document of the registry; docs.go: serving it
+//     and the embedded Swagger UI (docs/).
 package rest
 
 import (
@@ -44,7 +46,9 @@ type Options struct {
 // behind the same middleware, and errors they return (*service.Error,
 // *echo.HTTPError or any other error, which becomes internal) are written in
 // the API's error shape. Unknown routes get 404 method_not_found, a known path
-// with another verb gets 405.
+// with another verb gets 405. The instance also serves the OpenAPI document of
+// those routes (GET /openapi.json, generated here once) and the browsable docs
+// (GET /docs, an embedded Swagger UI).
 func New(svc *service.Service, opts Options) *echo.Echo {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
@@ -80,6 +84,7 @@ func New(svc *service.Service, opts Options) *echo.Echo {
 		}
 		e.Add(strings.ToUpper(m.HTTP.Verb), m.HTTP.Path, rt.serve)
 	}
+	mountDocs(e, svc, log)
 	return e
 }
 

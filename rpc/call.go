@@ -34,6 +34,9 @@ func (h *handler) batch(ctx context.Context, sess *service.Session, v []byte, ou
 		out.writeError(nil, errEmptyBatch)
 		return 1
 	}
+	if h.opts.OnBatch != nil {
+		h.opts.OnBatch(len(reqs))
+	}
 	replies := make([]*buffer, len(reqs))
 	h.runAll(ctx, sess, reqs, replies)
 	n := 0
@@ -145,11 +148,14 @@ func (h *handler) call(ctx context.Context, sess *service.Session, req *request)
 	return res, nil
 }
 
-// reserved serves the method names the specification reserves (rpc.*). It is
-// the one place where rpc.discover (the OpenRPC document) is to be served;
-// until then every rpc.* name is method_not_found.
+// reserved serves the method names the specification reserves (rpc.*):
+// rpc.discover answers the OpenRPC document of the registry (openrpc.go),
+// needing no credentials and ignoring params; every other rpc.* name is
+// method_not_found.
 func (h *handler) reserved(_ context.Context, _ *service.Session, req *request) (any, *service.Error) {
-	// Add here: case "rpc.discover": the OpenRPC document of h.svc.Registry().
+	if req.method == "rpc.discover" {
+		return discover(h.svc)
+	}
 	return nil, methodNotFound(req.method)
 }
 

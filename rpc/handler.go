@@ -44,6 +44,9 @@ type Options struct {
 	// Logger receives failures of the transport itself (panics, results that
 	// cannot be encoded). Calls are logged by the service. Default: discard.
 	Logger *slog.Logger
+	// OnBatch, when set, is told the number of elements of every batch that
+	// runs (for metrics). It must be safe for concurrent use.
+	OnBatch func(n int)
 }
 
 // handler is the http.Handler returned by NewHandler.

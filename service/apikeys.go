@@ -24,6 +24,8 @@ type APIKey struct {
 	ExpiresAt  *time.Time `json:"expires_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	CreatedAt  time.Time  `json:"created_at"`
+	// APIVersion is the API version the key's calls are served in (versions.go).
+	APIVersion string `json:"api_version" doc:"the API version the key's calls are served in (X-Api-Version overrides it per request)"`
 	// Hash is the SHA-256 of the key; never sent.
 	Hash string `json:"-"`
 }
@@ -48,6 +50,15 @@ type APIKeyCreate struct {
 	UsersID   int64  `json:"users_id" required:"true"`
 	Mode      string `json:"mode" enum:"live,test" doc:"default: the caller's mode"`
 	ExpiresAt *Time  `json:"expires_at"`
+	// APIVersion pins the key to an API version (system.versions).
+	APIVersion string `json:"api_version" doc:"the API version to pin the key to; default: the latest"`
+}
+
+// APIKeyUpdate are the params of iam.api_keys.update: only the fields sent change.
+type APIKeyUpdate struct {
+	ID         int64   `json:"id" required:"true"`
+	APIVersion *string `json:"api_version" doc:"the API version to pin the key to (system.versions)"`
+	ExpiresAt  *Time   `json:"expires_at" doc:"a new expiry, in the future"`
 }
 
 // Validate checks the mode.
@@ -72,8 +83,14 @@ func (s *Service) registerAPIKeys() {
 	})
 	Register(r, Decl[APIKeyCreate, *APIKey]{
 		Name: "iam.api_keys.create", Summary: "Create an API key; the reply holds the key, shown this once.",
-		HTTP: Route{Verb: "POST", Path: "/iam/api-keys", Created: true}, Idempotent: true,
-		Do: s.createAPIKey,
+		// Not idempotent: a replay would store and show the secret again.
+		HTTP: Route{Verb: "POST", Path: "/iam/api-keys", Created: true},
+		Do:   s.createAPIKey,
+	})
+	Register(r, Decl[APIKeyUpdate, *APIKey]{
+		Name: "iam.api_keys.update", Summary: "Change an API key: the API version it is pinned to, its expiry.",
+		HTTP: Route{Verb: "PATCH", Path: "/iam/api-keys/:id"},
+		Do:   s.updateAPIKey,
 	})
 	Register(r, Decl[IDParams, *Deleted]{
 		Name: "iam.api_keys.delete", Summary: "Revoke an API key.", HTTP: Route{Verb: "DELETE", Path: "/iam/api-keys/:id"},
@@ -101,8 +118,36 @@ func (s *Service) createAPIKey(ctx context.Context, p *APIKeyCreate) (*APIKey, e
 	if p.ExpiresAt != nil && !p.ExpiresAt.After(s.clock.Now()) {
 		return nil, InvalidField("expires_at", "must be in the future")
 	}
-	k, err := s.NewAPIKey(ctx, p.UsersID, mode, p.ExpiresAt.In())
+	if p.APIVersion != "" {
+		if err := s.CheckAPIVersion("api_version", p.APIVersion); err != nil {
+			return nil, err
+		}
+	}
+	return s.storeAPIKey(ctx, p.UsersID, mode+"_"+secret.Random(32), p.ExpiresAt.In(), p.APIVersion)
+}
+
+func (s *Service) updateAPIKey(ctx context.Context, p *APIKeyUpdate) (*APIKey, error) {
+	k, err := s.store.FindAPIKey(ctx, p.ID)
 	if err != nil {
+		return nil, err
+	}
+	var fields []string
+	if p.APIVersion != nil {
+		if err := s.CheckAPIVersion("api_version", *p.APIVersion); err != nil {
+			return nil, err
+		}
+		k.APIVersion, fields = *p.APIVersion, append(fields, "api_version")
+	}
+	if p.ExpiresAt != nil {
+		if !p.ExpiresAt.After(s.clock.Now()) {
+			return nil, InvalidField("expires_at", "must be in the future")
+		}
+		k.ExpiresAt, fields = p.ExpiresAt.In(), append(fields, "expires_at")
+	}
+	if len(fields) == 0 {
+		return k, nil
+	}
+	if err := s.store.UpdateAPIKey(ctx, k, fields); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -111,7 +156,7 @@ func (s *Service) createAPIKey(ctx context.Context, p *APIKeyCreate) (*APIKey, e
 // NewAPIKey creates and stores a key for user (in the principal's scope) and
 // returns it with its secret. cmd uses it for the first-start admin key.
 func (s *Service) NewAPIKey(ctx context.Context, usersID int64, mode string, expires *time.Time) (*APIKey, error) {
-	return s.storeAPIKey(ctx, usersID, mode+"_"+secret.Random(32), expires)
+	return s.storeAPIKey(ctx, usersID, mode+"_"+secret.Random(32), expires, "")
 }
 
 // ImportAPIKey stores a key chosen by the operator (BILLGATE_ADMIN_API_KEY).
@@ -119,12 +164,16 @@ func (s *Service) ImportAPIKey(ctx context.Context, usersID int64, key string) (
 	if _, rest, ok := cutMode(key); !ok || len(rest) < 16 || len(key) > 128 {
 		return nil, InvalidField("key", "must be live_ or test_ followed by at least 16 characters")
 	}
-	return s.storeAPIKey(ctx, usersID, key, nil)
+	return s.storeAPIKey(ctx, usersID, key, nil, "")
 }
 
-func (s *Service) storeAPIKey(ctx context.Context, usersID int64, key string, expires *time.Time) (*APIKey, error) {
+// storeAPIKey stores key pinned to version ("": the latest).
+func (s *Service) storeAPIKey(ctx context.Context, usersID int64, key string, expires *time.Time, version string) (*APIKey, error) {
 	mode, _, _ := cutMode(key)
-	k := &APIKey{UsersID: usersID, Mode: mode, Prefix: key[:min(len(key), 12)], Hash: secret.HashKey(key), ExpiresAt: expires}
+	if version == "" {
+		version = s.versions.latest
+	}
+	k := &APIKey{UsersID: usersID, Mode: mode, Prefix: key[:min(len(key), 12)], Hash: secret.HashKey(key), ExpiresAt: expires, APIVersion: version}
 	if err := s.store.CreateAPIKey(ctx, k); err != nil {
 		return nil, err
 	}

@@ -115,7 +115,7 @@ func (s *Service) principalFromKey(ctx context.Context, sess *Session, key strin
 		}
 	}
 	p := s.principalFor(ctx, u)
-	p.KeyID, p.Live = k.ID, k.Mode == ModeLive
+	p.KeyID, p.Live, p.APIVersion = k.ID, k.Mode == ModeLive, k.APIVersion
 	return p, s.checkIP(sess, u)
 }
 
@@ -246,7 +246,7 @@ func (s *Service) registerAuth() {
 	Register(s.registry, Decl[LoginParams, *Token]{
 		Name: "iam.auth.jwt.authenticate", Summary: "Exchange login and password for a JWT (deprecated: use API keys).",
 		HTTP: Route{Verb: "POST", Path: "/iam/auth/jwt"}, Auth: Public,
-		Do: s.jwtAuthenticate,
+		Raises: []Code{CodeUnauthenticated}, Do: s.jwtAuthenticate,
 	})
 	Register(s.registry, Decl[NoParams, *Token]{
 		Name: "iam.auth.jwt.refresh", Summary: "Exchange a valid JWT for a new one (deprecated).",

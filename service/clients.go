@@ -36,9 +36,10 @@ type Client struct {
 	Phone       string         `json:"phone" doc:"E.164"`
 	TaxNumber   string         `json:"tax_number"`
 	Metadata    map[string]any `json:"metadata"`
-	LiveMode    bool           `json:"live_mode"`
-	CreatedAt   time.Time      `json:"created_at"`
-	UpdatedAt   time.Time      `json:"updated_at"`
+	ClientBillingSettings
+	LiveMode  bool      `json:"live_mode"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // ClientFilter are the typed filters of clients.search and clients.count.
@@ -79,6 +80,7 @@ type ClientCreate struct {
 	Phone       string         `json:"phone"`
 	TaxNumber   string         `json:"tax_number"`
 	Metadata    map[string]any `json:"metadata"`
+	ClientBillingSettings
 }
 
 // Validate checks the new client's fields.
@@ -89,6 +91,7 @@ func (p *ClientCreate) Validate() error {
 	}
 	p.Currency = strings.ToUpper(p.Currency)
 	checkClient(v, &p.Name, &p.Status, &p.Currency, &p.Credit, &p.Email, &p.Phone, &p.TaxNumber, &p.Company, p.Metadata)
+	p.ClientBillingSettings.check(v)
 	return v.Err()
 }
 
@@ -105,6 +108,7 @@ type ClientUpdate struct {
 	Phone       *string        `json:"phone"`
 	TaxNumber   *string        `json:"tax_number"`
 	Metadata    map[string]any `json:"metadata" doc:"replaces the metadata object"`
+	ClientBillingUpdate
 }
 
 // Validate checks the fields sent.
@@ -115,6 +119,7 @@ func (p *ClientUpdate) Validate() error {
 		p.Currency = &up
 	}
 	checkClient(v, p.Name, p.Status, p.Currency, p.Credit, p.Email, p.Phone, p.TaxNumber, p.Company, p.Metadata)
+	p.ClientBillingUpdate.check(v)
 	return v.Err()
 }
 
@@ -147,13 +152,40 @@ func checkClient(v Validation, name, status, currency *string, credit *int64, em
 	checkMetadata(v, meta)
 }
 
-// checkMetadata bounds a metadata object: at most 50 keys and 16 KiB of JSON.
+// checkMetadata bounds a metadata object: at most 50 keys, 16 KiB of JSON and
+// maxMetadataDepth levels of nesting.
 func checkMetadata(v Validation, meta map[string]any) {
 	if meta == nil {
 		return
 	}
 	b, _ := json.Marshal(meta)
 	v.Check(len(meta) <= 50 && len(b) <= 16<<10, "metadata", "must have at most 50 keys and 16 KiB")
+	v.Check(jsonDepth(meta, 0) <= maxMetadataDepth, "metadata", "must nest at most 32 levels deep")
+}
+
+// maxMetadataDepth bounds the nesting of metadata: the databases' JSON
+// functions have their own limits (SQLite's json_valid stops at 1000 levels).
+const maxMetadataDepth = 32
+
+// jsonDepth returns the nesting depth of a decoded JSON value (an object or
+// array is one level more than its deepest member), stopping early once past
+// maxMetadataDepth.
+func jsonDepth(v any, depth int) int {
+	if depth > maxMetadataDepth {
+		return depth
+	}
+	deepest := depth
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			deepest = max(deepest, jsonDepth(e, depth+1))
+		}
+	case []any:
+		for _, e := range x {
+			deepest = max(deepest, jsonDepth(e, depth+1))
+		}
+	}
+	return deepest
 }
 
 func (s *Service) registerClients() {
@@ -209,7 +241,7 @@ func (s *Service) createClient(ctx context.Context, p *ClientCreate) (*Client, e
 	}
 	c := &Client{Name: strings.TrimSpace(p.Name), Status: p.Status, ResellersID: rid, Currency: cur.Code, Credit: p.Credit,
 		Email: p.Email, Company: p.Company, Phone: p.Phone, TaxNumber: p.TaxNumber, Metadata: p.Metadata,
-		LiveMode: PrincipalFrom(ctx).Live}
+		ClientBillingSettings: p.ClientBillingSettings, LiveMode: PrincipalFrom(ctx).Live}
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		if err := s.store.CreateClient(ctx, c); err != nil {
 			return err
@@ -298,6 +330,7 @@ func (s *Service) updateClient(ctx context.Context, p *ClientUpdate) (*Client, e
 			c.Metadata = p.Metadata
 			fields = append(fields, "metadata")
 		}
+		p.ClientBillingUpdate.apply(&c.ClientBillingSettings, set)
 		out = c
 		if len(fields) == 0 {
 			return nil
@@ -322,6 +355,12 @@ func (s *Service) deleteClient(ctx context.Context, p *IDParams) (*Deleted, erro
 		}
 		if n > 0 {
 			return Unprocessable("has_transactions", "client %d has ledger entries: set its status to archived instead", c.ID)
+		}
+		if n, err = s.store.CountSubscriptions(ctx, Query{Filters: []Filter{{Field: "clients_id", Values: []any{c.ID}}}}); err != nil {
+			return err
+		}
+		if n > 0 {
+			return Unprocessable("has_subscriptions", "client %d has subscriptions: set its status to archived instead", c.ID)
 		}
 		if err := s.store.DeleteClient(ctx, c.ID); err != nil {
 			return err

@@ -40,6 +40,9 @@ type Method struct {
 	Auth    Auth
 	// Idempotent methods honour Idempotency-Key / __idempotency_key.
 	Idempotent bool
+	// Raises lists error codes the handler itself returns beyond those its
+	// declaration implies (see ErrorCodes), for the API documents.
+	Raises []Code
 	// ParamsType and ResultType are the Go types behind the wire shapes.
 	ParamsType reflect.Type
 	ResultType reflect.Type
@@ -56,6 +59,7 @@ type Decl[P, R any] struct {
 	HTTP       Route
 	Auth       Auth
 	Idempotent bool
+	Raises     []Code
 	Do         func(ctx context.Context, p *P) (R, error)
 }
 
@@ -75,7 +79,7 @@ func NewRegistry() *Registry {
 func Register[P, R any](r *Registry, d Decl[P, R]) *Method {
 	do := d.Do
 	m := &Method{
-		Name: d.Name, Summary: d.Summary, HTTP: d.HTTP, Auth: d.Auth, Idempotent: d.Idempotent,
+		Name: d.Name, Summary: d.Summary, HTTP: d.HTTP, Auth: d.Auth, Idempotent: d.Idempotent, Raises: d.Raises,
 		ParamsType: reflect.TypeFor[P](),
 		ResultType: reflect.TypeFor[R](),
 		NewParams:  func() any { return new(P) },

@@ -44,6 +44,7 @@ type Service struct {
 	registry *Registry
 	handler  Handler
 	jwt      *jwtKeys
+	versions *versionSet
 }
 
 // New builds the service and registers every method.
@@ -71,7 +72,9 @@ func New(cfg Config, st Store, clock Clock, log *slog.Logger) *Service {
 	s.registerCurrencies()
 	s.registerLedger()
 	s.registerAudit()
-	s.handler = chain(s.invoke, s.recoverPanics, s.logCalls, s.authenticate, s.bindParams, s.idempotency)
+	s.registerBilling()
+	s.initVersions()
+	s.handler = chain(s.invoke, s.recoverPanics, s.logCalls, s.versioned, s.authenticate, s.bindParams, s.idempotency)
 	return s
 }
 

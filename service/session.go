@@ -26,6 +26,7 @@ type Credentials struct {
 	RemoteIP       netip.Addr
 	Reseller       string // X-Reseller
 	IdempotencyKey string // Idempotency-Key header
+	APIVersion     string // X-Api-Version: overrides the key's pinned API version
 }
 
 // CredentialsFromHTTP extracts credentials from r. Credentials in the URL are ignored.
@@ -34,6 +35,7 @@ func CredentialsFromHTTP(r *http.Request) Credentials {
 		APIKey:         strings.TrimSpace(r.Header.Get("X-Api-Key")),
 		Reseller:       strings.TrimSpace(r.Header.Get("X-Reseller")),
 		IdempotencyKey: strings.TrimSpace(r.Header.Get("Idempotency-Key")),
+		APIVersion:     strings.TrimSpace(r.Header.Get(HeaderAPIVersion)),
 	}
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		scheme, rest, _ := strings.Cut(auth, " ")
@@ -118,6 +120,9 @@ type Principal struct {
 	Location *time.Location
 	// UserTimezone is the user's own zone name ("" when unset).
 	UserTimezone string
+	// APIVersion is the API version the key is pinned to ("" for a JWT
+	// session: the latest); see versions.go.
+	APIVersion string
 }
 
 // Restricted reports whether the principal sees only a reseller subtree.

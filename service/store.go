@@ -31,6 +31,12 @@ type Store interface {
 	TransactionStore
 	IdempotencyStore
 	AuditStore
+	ProductStore
+	PriceStore
+	PlanStore
+	SubscriptionStore
+	InvoiceStore
+	TestClockStore
 }
 
 // AuthStore holds the unscoped lookups made before a Principal exists.
@@ -73,6 +79,8 @@ type APIKeyStore interface {
 	SearchAPIKeys(ctx context.Context, q Query) ([]*APIKey, error)
 	CountAPIKeys(ctx context.Context, q Query) (int64, error)
 	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// UpdateAPIKey writes the named fields of k (json names: api_version, expires_at).
+	UpdateAPIKey(ctx context.Context, k *APIKey, fields []string) error
 	DeleteAPIKey(ctx context.Context, id int64) error
 }
 

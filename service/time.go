@@ -27,12 +27,23 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return errString(err.Error())
 	}
+	if u := v.UTC(); u.Before(minTime) || !u.Before(maxTime) {
+		return errString("out of range: must lie between 0001-01-03 and 9999-12-28")
+	}
 	t.Time, t.naive = v.UTC(), naive
 	if naive {
 		t.Time = v // wall clock in UTC until resolved
 	}
 	return nil
 }
+
+// The range of datetime params. JSON (RFC 3339) has the years 0000 to 9999;
+// two days of margin at each end keep a value inside them wherever it is read
+// (a zone-less value moves by the zone's offset) and rendered (__tz).
+var (
+	minTime = time.Date(1, 1, 3, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(9999, 12, 29, 0, 0, 0, 0, time.UTC)
+)
 
 // MarshalJSON writes RFC 3339.
 func (t Time) MarshalJSON() ([]byte, error) { return json.Marshal(t.Time) }

@@ -202,7 +202,9 @@ func (s *Service) registerUsers() {
 	})
 	Register(r, Decl[UserCreate, *User]{
 		Name: "iam.users.create", Summary: "Create a user.", HTTP: Route{Verb: "POST", Path: "/iam/users", Created: true},
-		Idempotent: true, Do: s.createUser,
+		// Not idempotent: a remembered request would keep a hash of the password
+		// for 24 h. A repeat is refused by the unique login instead.
+		Do: s.createUser,
 	})
 	Register(r, Decl[UserUpdate, *User]{
 		Name: "iam.users.update", Summary: "Change a user's fields.", HTTP: Route{Verb: "PATCH", Path: "/iam/users/:id"},

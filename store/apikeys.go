@@ -17,6 +17,7 @@ type apiKeyRow struct {
 	ExpiresAt  *time.Time `gorm:"column:expires_at"`
 	LastUsedAt *time.Time `gorm:"column:last_used_at"`
 	CreatedAt  time.Time  `gorm:"column:created_at;autoCreateTime:false"`
+	APIVersion string     `gorm:"column:api_version"`
 }
 
 // TableName tells gorm the table of apiKeyRow.
@@ -33,10 +34,14 @@ var apiKeysTable = &table{
 	},
 }
 
+// apiKeyWritable maps the fields iam.api_keys.update may change to their columns.
+var apiKeyWritable = map[string]string{"api_version": "api_version", "expires_at": "expires_at"}
+
 func (r *apiKeyRow) toService() *service.APIKey {
 	return &service.APIKey{
 		ID: r.ID, UsersID: r.UsersID, Mode: r.Mode, Prefix: r.Prefix, Hash: r.Hash,
 		ExpiresAt: utcPtr(r.ExpiresAt), LastUsedAt: utcPtr(r.LastUsedAt), CreatedAt: r.CreatedAt.UTC(),
+		APIVersion: r.APIVersion,
 	}
 }
 
@@ -91,6 +96,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *service.APIKey) error {
 		row := apiKeyRow{
 			UsersID: k.UsersID, Mode: k.Mode, Prefix: k.Prefix, Hash: k.Hash,
 			ExpiresAt: dbTimePtr(k.ExpiresAt), LastUsedAt: dbTimePtr(k.LastUsedAt), CreatedAt: dbTime(k.CreatedAt),
+			APIVersion: k.APIVersion,
 		}
 		if err := s.wconn(ctx).Create(&row).Error; err != nil {
 			return translate(ctx, err, about("api key", nil))
@@ -100,6 +106,22 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *service.APIKey) error {
 		k.Key = key
 		return nil
 	})
+}
+
+// UpdateAPIKey writes the named fields of k (api_version, expires_at) if the
+// principal may see the key. Errors: CodeNotFound, CodeUnavailable, CodeInternal
+// (a field that cannot be updated).
+func (s *Store) UpdateAPIKey(ctx context.Context, k *service.APIKey, fields []string) error {
+	cols, err := columnsOf(apiKeysTable, apiKeyWritable, fields)
+	if err != nil {
+		return err
+	}
+	row := apiKeyRow{APIVersion: k.APIVersion, ExpiresAt: dbTimePtr(k.ExpiresAt)}
+	if err := updateRow(ctx, s.wconn(ctx), apiKeysTable, k.ID, &row, cols); err != nil {
+		return err
+	}
+	k.ExpiresAt = utcPtr(row.ExpiresAt)
+	return nil
 }
 
 // DeleteAPIKey deletes key id if the principal may see it. Errors: CodeNotFound,

@@ -25,9 +25,10 @@ type clientRow struct {
 	Phone       string     `gorm:"column:phone"`
 	TaxNumber   string     `gorm:"column:tax_number"`
 	Metadata    jsonObject `gorm:"column:metadata"`
-	LiveMode    bool       `gorm:"column:live_mode"`
-	CreatedAt   time.Time  `gorm:"column:created_at;autoCreateTime:false"`
-	UpdatedAt   time.Time  `gorm:"column:updated_at;autoUpdateTime:false"`
+	ClientBillingColumns
+	LiveMode  bool      `gorm:"column:live_mode"`
+	CreatedAt time.Time `gorm:"column:created_at;autoCreateTime:false"`
+	UpdatedAt time.Time `gorm:"column:updated_at;autoUpdateTime:false"`
 }
 
 // TableName tells gorm the table of clientRow.
@@ -50,13 +51,17 @@ var clientsTable = &table{
 var clientWritable = map[string]string{
 	"name": "name", "status": "status", "resellers_id": "resellers_id", "currency": "currency", "credit": "credit",
 	"email": "email", "company": "company", "phone": "phone", "tax_number": "tax_number", "metadata": "metadata",
+	"standard_tax_rate": "standard_tax_rate", "digital_tax_rate": "digital_tax_rate", "type": "type",
+	"billing_type": "billing_type", "locale": "locale", "invoice_format": "invoice_format",
+	"marketing_opt_in": "marketing_opt_in", "timezone": "timezone",
 }
 
 func clientRowOf(c *service.Client) clientRow {
 	return clientRow{
 		ID: c.ID, Name: c.Name, Status: c.Status, ResellersID: c.ResellersID, Currency: c.Currency, Credit: c.Credit,
 		Balance: c.Balance, Email: c.Email, Company: c.Company, Phone: c.Phone, TaxNumber: c.TaxNumber,
-		Metadata: jsonObject(c.Metadata), LiveMode: c.LiveMode, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Metadata: jsonObject(c.Metadata), ClientBillingColumns: billingColumnsOf(&c.ClientBillingSettings),
+		LiveMode: c.LiveMode, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 
@@ -64,7 +69,7 @@ func (r *clientRow) toService() *service.Client {
 	return &service.Client{
 		ID: r.ID, Name: r.Name, Status: r.Status, ResellersID: r.ResellersID, Currency: r.Currency, Credit: r.Credit,
 		Balance: r.Balance, Email: r.Email, Company: r.Company, Phone: r.Phone, TaxNumber: r.TaxNumber,
-		Metadata: map[string]any(r.Metadata), LiveMode: r.LiveMode,
+		Metadata: map[string]any(r.Metadata), ClientBillingSettings: r.ClientBillingColumns.toService(), LiveMode: r.LiveMode,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }

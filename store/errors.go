@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -146,6 +147,9 @@ func classify(err error) (errKind, string) {
 	switch {
 	case errors.As(err, &connect), errors.As(err, &netErr),
 		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		// pgx reports a connection cut mid-message (a server killed or
+		// restarted under a query) as io.ErrUnexpectedEOF.
+		errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return errUnavailable, ""
 	}

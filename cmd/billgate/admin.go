@@ -44,7 +44,20 @@ func bootstrap(ctx context.Context, a *app, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("bootstrap admin key: %w", err)
 	}
-	fmt.Fprintf(stderr, "\nFirst start: created user %q.\n  password: %s\n  API key:  %s\nThey are shown only now; keep them safe.\n\n", u.Login, pw, k.Key)
+	// Only generated secrets are shown: configured ones are known to the
+	// operator already and must not end up in the logs.
+	shownPW, shownKey := pw, k.Key
+	if a.cfg.AdminPassword != "" {
+		shownPW = "(as configured: admin_password)"
+	}
+	if a.cfg.AdminAPIKey != "" {
+		shownKey = "(as configured: admin_api_key)"
+	}
+	if a.cfg.AdminPassword != "" && a.cfg.AdminAPIKey != "" {
+		fmt.Fprintf(stderr, "First start: created user %q with the configured password and API key.\n", u.Login)
+		return nil
+	}
+	fmt.Fprintf(stderr, "\nFirst start: created user %q.\n  password: %s\n  API key:  %s\nThey are shown only now; keep them safe.\n\n", u.Login, shownPW, shownKey)
 	return nil
 }
 

@@ -266,6 +266,11 @@ func (s *server) rest(t *testing.T, a auth, m *service.Method, params map[string
 		r.Err = env.Error
 	} else {
 		r.Result = b
+		if m.HTTP.Raw != "" {
+			// A raw route (a PDF) answers with the bytes themselves: present
+			// them as JSON-RPC does, base64 in the named member.
+			r.Result, _ = json.Marshal(map[string][]byte{m.HTTP.Raw: b})
+		}
 	}
 	return r
 }

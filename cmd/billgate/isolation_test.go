@@ -136,8 +136,8 @@ var isolationCases = map[string]isoCase{
 }
 
 // TestResellerIsolation: a principal limited to reseller A sees exactly its
-// subtree through every method, over REST and JSON-RPC, with an API key and
-// with a JWT. The case table must cover the whole registry.
+// subtree through every method, over REST, JSON-RPC and WebSocket, with an
+// API key and with a JWT. The case table must cover the whole registry.
 func TestResellerIsolation(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *server) {
 		w := newWorld(t, s)
@@ -150,6 +150,8 @@ func TestResellerIsolation(t *testing.T) {
 				return s.rest(t, keyAuth(w.keyA), meth, p)
 			},
 			"jsonrpc+jwt": func(m string, p map[string]any) reply { return s.rpc(t, auth{bearer: token}, m, p) },
+			"ws+key":      func(m string, p map[string]any) reply { return s.ws(t, keyAuth(w.keyA), m, p) },
+			"ws+jwt":      func(m string, p map[string]any) reply { return s.ws(t, auth{bearer: token}, m, p) },
 			"rest+basic": func(m string, p map[string]any) reply {
 				meth, _ := reg.Lookup(m)
 				return s.rest(t, auth{basic: w.keyA}, meth, p)

@@ -110,7 +110,7 @@ var modeCases = map[string]isoCase{
 }
 
 // TestModeIsolation: a test key never sees live data, over every method and
-// both protocols (unrestricted test key and A's test key alike).
+// three transports (unrestricted test key and A's test key alike).
 func TestModeIsolation(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *server) {
 		w := newWorld(t, s)
@@ -133,6 +133,9 @@ func TestModeIsolation(t *testing.T) {
 						meth, _ := reg.Lookup(name)
 						return s.rest(t, keyAuth(k.key), meth, p)
 					})
+				})
+				t.Run(m.Name+"/ws/"+k.name, func(t *testing.T) {
+					c(t, w, func(m string, p map[string]any) reply { return s.ws(t, keyAuth(k.key), m, p) })
 				})
 			}
 		}

@@ -83,8 +83,8 @@ var parityCases = map[string]parityCase{
 	},
 }
 
-// TestParity: every registered method answers the same over REST and
-// JSON-RPC, for a good call and for a bad one.
+// TestParity: every registered method answers the same over REST, JSON-RPC
+// and JSON-RPC over WebSocket, for a good call and for a bad one.
 func TestParity(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *server) {
 		w := newWorld(t, s)
@@ -100,8 +100,10 @@ func TestParity(t *testing.T) {
 				viaRPC := s.rpc(t, a, m.Name, params)
 				a, params, _ = c(t, w)
 				viaREST := s.rest(t, a, m, params)
-				if viaRPC.Err != nil || viaREST.Err != nil {
-					t.Fatalf("errors: rpc %+v rest %+v", viaRPC.Err, viaREST.Err)
+				a, params, _ = c(t, w)
+				viaWS := s.ws(t, a, m.Name, params)
+				if viaRPC.Err != nil || viaREST.Err != nil || viaWS.Err != nil {
+					t.Fatalf("errors: rpc %+v rest %+v ws %+v", viaRPC.Err, viaREST.Err, viaWS.Err)
 				}
 				want := http.StatusOK
 				if m.HTTP.Created {
@@ -113,6 +115,9 @@ func TestParity(t *testing.T) {
 				if got, exp := canonical(t, viaREST.Result, ignore), canonical(t, viaRPC.Result, ignore); got != exp {
 					t.Errorf("results differ:\nREST %s\nRPC  %s", got, exp)
 				}
+				if got, exp := canonical(t, viaWS.Result, ignore), canonical(t, viaRPC.Result, ignore); got != exp {
+					t.Errorf("results differ:\nWS   %s\nRPC  %s", got, exp)
+				}
 			})
 			t.Run(m.Name+"/error", func(t *testing.T) {
 				a, _, _ := c(t, w)
@@ -122,12 +127,15 @@ func TestParity(t *testing.T) {
 						bad[seg[1:]] = "999999"
 					}
 				}
-				viaRPC, viaREST := s.rpc(t, a, m.Name, bad), s.rest(t, a, m, bad)
-				if viaRPC.Err == nil || viaREST.Err == nil {
-					t.Fatalf("bad params accepted: rpc %s rest %s", viaRPC.Result, viaREST.Result)
+				viaRPC, viaREST, viaWS := s.rpc(t, a, m.Name, bad), s.rest(t, a, m, bad), s.ws(t, a, m.Name, bad)
+				if viaRPC.Err == nil || viaREST.Err == nil || viaWS.Err == nil {
+					t.Fatalf("bad params accepted: rpc %s rest %s ws %s", viaRPC.Result, viaREST.Result, viaWS.Result)
 				}
 				if viaRPC.Err.Code != viaREST.Err.Code || viaRPC.Err.dataCode() != viaREST.Err.dataCode() {
 					t.Errorf("codes differ: rpc %d/%s rest %d/%s", viaRPC.Err.Code, viaRPC.Err.dataCode(), viaREST.Err.Code, viaREST.Err.dataCode())
+				}
+				if viaRPC.Err.Code != viaWS.Err.Code || viaRPC.Err.dataCode() != viaWS.Err.dataCode() {
+					t.Errorf("codes differ: rpc %d/%s ws %d/%s", viaRPC.Err.Code, viaRPC.Err.dataCode(), viaWS.Err.Code, viaWS.Err.dataCode())
 				}
 				if viaRPC.Status != http.StatusOK {
 					t.Errorf("JSON-RPC error sent with HTTP %d", viaRPC.Status)

@@ -21,6 +21,8 @@ func serve(ctx context.Context, cfg Config, a *app, stderr io.Writer) error {
 	if err := bootstrap(ctx, a, stderr); err != nil {
 		return err
 	}
+	go runJanitor(ctx, a)
+	go runBillingWorker(ctx, a)
 	srv := &http.Server{
 		Handler:           handler(a),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -55,12 +57,20 @@ func serve(ctx context.Context, cfg Config, a *app, stderr io.Writer) error {
 }
 
 // handler wires the transports on one echo instance: REST routes from the
-// registry, JSON-RPC at POST /, and the health probes.
+// registry, JSON-RPC at POST /, the health probes and the Prometheus metrics
+// (GET /metrics). It installs the metrics middleware on a.svc: call it once.
 func handler(a *app) http.Handler {
+	m := newMetrics(a.store.Dialect(), a.store.Stats)
+	a.svc.Use(m.observeCalls)
 	e := rest.New(a.svc, rest.Options{MaxBodyBytes: a.cfg.MaxBodyBytes, Logger: a.log})
+	e.Use(m.observeHTTP)
 	e.POST("/", echo.WrapHandler(rpc.NewHandler(a.svc, rpc.Options{
 		MaxBodyBytes: a.cfg.MaxBodyBytes, MaxBatch: a.cfg.MaxBatch, Concurrency: a.cfg.BatchConcurrency, Logger: a.log,
+		OnBatch: m.observeBatch,
 	})))
+	e.GET("/ws", echo.WrapHandler(rpc.NewWebSocketHandler(a.svc, rpc.WebSocketOptions{MaxMessageBytes: a.cfg.MaxBodyBytes, Concurrency: a.cfg.BatchConcurrency, Logger: a.log})))
+	e.GET(rpc.OpenRPCPath, echo.WrapHandler(rpc.OpenRPCHandler(a.svc)))
+	e.GET("/metrics", echo.WrapHandler(m.handler()))
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
