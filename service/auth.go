@@ -94,24 +94,34 @@ func (s *Service) principalFromKey(ctx context.Context, sess *Session, key strin
 	if !ok || (mode != ModeLive && mode != ModeTest) || len(key) > 128 {
 		return nil, &Error{Code: CodeUnauthenticated, Message: "invalid API key"}
 	}
-	k, err := s.store.APIKeyByHash(ctx, secret.HashKey(key))
-	if err != nil {
-		if CodeOf(err) == CodeNotFound {
-			return nil, &Error{Code: CodeUnauthenticated, Message: "invalid API key"}
-		}
-		return nil, err
-	}
+	hash := secret.HashKey(key)
 	now := s.clock.Now()
+	k, u, cached := s.auth.key(hash, now)
+	if !cached {
+		gen := s.auth.generation()
+		var err error
+		if k, err = s.store.APIKeyByHash(ctx, hash); err != nil {
+			if CodeOf(err) == CodeNotFound {
+				return nil, &Error{Code: CodeUnauthenticated, Message: "invalid API key"}
+			}
+			return nil, err
+		}
+		if u, err = s.authUser(ctx, k.UsersID); err != nil {
+			return nil, err
+		}
+		s.auth.putKey(gen, hash, k, u, now)
+	}
 	if k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) {
 		return nil, &Error{Code: CodeUnauthenticated, Message: "API key expired"}
 	}
-	u, err := s.authUser(ctx, k.UsersID)
-	if err != nil {
-		return nil, err
+	if u.Status != UserActive {
+		return nil, &Error{Code: CodeUnauthenticated, Message: "user is disabled"}
 	}
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= touchEvery {
 		if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
 			s.log.WarnContext(ctx, "touch api key", "key_id", k.ID, "err", err)
+		} else {
+			s.auth.touched(hash, now)
 		}
 	}
 	p := s.principalFor(ctx, u)
@@ -124,13 +134,21 @@ func (s *Service) principalFromJWT(ctx context.Context, sess *Session, tok strin
 	if err != nil {
 		return nil, err
 	}
-	claims, err := token.Verify(key, tok, s.clock.Now())
+	now := s.clock.Now()
+	claims, err := token.Verify(key, tok, now)
 	if err != nil {
 		return nil, &Error{Code: CodeUnauthenticated, Message: "invalid or expired token", Err: err}
 	}
-	u, err := s.authUser(ctx, claims.UserID)
-	if err != nil {
-		return nil, err
+	u, cached := s.auth.user(claims.UserID, now)
+	if !cached {
+		gen := s.auth.generation()
+		if u, err = s.authUser(ctx, claims.UserID); err != nil {
+			return nil, err
+		}
+		s.auth.putUser(gen, u, now)
+	}
+	if u.Status != UserActive {
+		return nil, &Error{Code: CodeUnauthenticated, Message: "user is disabled"}
 	}
 	p := s.principalFor(ctx, u)
 	p.ViaJWT, p.Live = true, true

@@ -33,6 +33,9 @@ type Config struct {
 	JWTTTL    time.Duration
 	// CallTimeout bounds one call (0: no bound beyond the request's own).
 	CallTimeout time.Duration
+	// AuthCacheTTL is how long a key or user lookup is reused (0: never);
+	// see authCache for what that means across processes.
+	AuthCacheTTL time.Duration
 }
 
 // Service holds the dependencies of every method and the method registry.
@@ -44,6 +47,7 @@ type Service struct {
 	registry *Registry
 	handler  Handler
 	jwt      *jwtKeys
+	auth     *authCache
 	versions *versionSet
 }
 
@@ -61,7 +65,8 @@ func New(cfg Config, st Store, clock Clock, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, store: st, clock: clock, log: log, registry: NewRegistry(), jwt: &jwtKeys{}}
+	s := &Service{cfg: cfg, store: st, clock: clock, log: log, registry: NewRegistry(), jwt: &jwtKeys{},
+		auth: newAuthCache(cfg.AuthCacheTTL)}
 	s.registerSystem()
 	s.registerAuth()
 	s.registerUsers()
@@ -74,7 +79,7 @@ func New(cfg Config, st Store, clock Clock, log *slog.Logger) *Service {
 	s.registerAudit()
 	s.registerBilling()
 	s.initVersions()
-	s.handler = chain(s.invoke, s.recoverPanics, s.logCalls, s.versioned, s.authenticate, s.bindParams, s.idempotency)
+	s.handler = chain(s.invoke, s.recoverPanics, s.logCalls, s.invalidateAuth, s.versioned, s.authenticate, s.bindParams, s.idempotency)
 	return s
 }
 

@@ -29,6 +29,7 @@ type Config struct {
 	MaxBatch          int           `koanf:"max_batch"`
 	BatchConcurrency  int           `koanf:"batch_concurrency"`
 	CallTimeout       time.Duration `koanf:"call_timeout"`
+	AuthCacheTTL      time.Duration `koanf:"auth_cache_ttl"`
 	ReadHeaderTimeout time.Duration `koanf:"read_header_timeout"`
 	ReadTimeout       time.Duration `koanf:"read_timeout"`
 	WriteTimeout      time.Duration `koanf:"write_timeout"`
@@ -48,6 +49,7 @@ var defaults = map[string]any{
 	"max_batch":           1000,
 	"batch_concurrency":   8,
 	"call_timeout":        "30s",
+	"auth_cache_ttl":      "5s",
 	"read_header_timeout": "5s",
 	"read_timeout":        "30s",
 	"write_timeout":       "60s",

@@ -120,6 +120,7 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*app
 	svc := service.New(service.Config{
 		Name: "billgate", Version: version, APIVersion: apiVersion, Location: loc,
 		JWTSecret: cfg.JWTSecret, JWTTTL: cfg.JWTTTL, CallTimeout: cfg.CallTimeout,
+		AuthCacheTTL: cfg.AuthCacheTTL,
 	}, st, service.SystemClock{}, log)
 	return &app{cfg: cfg, log: log, store: st, svc: svc}, nil
 }
