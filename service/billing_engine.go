@@ -24,6 +24,9 @@ type subChange struct {
 	loc    *time.Location
 	now    time.Time
 	made   []int64 // invoices issued
+	// usage holds the usage lines of the period that just ended, for the
+	// next cycle invoice (billed in arrears).
+	usage []draftLine
 }
 
 // withSubscription locks subscription id, catches its billing up to now (the
@@ -119,6 +122,11 @@ func (s *Service) workAt(ctx context.Context, c *subChange, at time.Time) error 
 		return err
 	}
 	start := sub.CurrentPeriodEnd
+	usage, err := s.usageLines(ctx, c, c.plan, sub.CurrentPeriodStart, start)
+	if err != nil {
+		return err
+	}
+	c.usage = usage
 	newSchedule, err := s.applyPending(ctx, c)
 	if err != nil {
 		return err
@@ -197,6 +205,11 @@ func (s *Service) applyNow(ctx context.Context, c *subChange, plan *Plan, price 
 		if err = add(old, oldPlan, -oldSeats, share, now, sub.CurrentPeriodEnd, "unused time"); err == nil {
 			err = add(price, plan, seats, big.NewRat(1, 1), now, end, "new schedule")
 		}
+		if err == nil { // the cut period's usage so far: its period ends now
+			var usage []draftLine
+			usage, err = s.usageLines(ctx, c, oldPlan, sub.CurrentPeriodStart, now)
+			lines = append(lines, usage...)
+		}
 		sub.BillingAnchor, sub.CurrentPeriodStart, sub.CurrentPeriodEnd = &now, now, end
 	case price.ID == old.ID && seats != oldSeats:
 		what := "added seats"
@@ -217,16 +230,25 @@ func (s *Service) applyNow(ctx context.Context, c *subChange, plan *Plan, price 
 	return err
 }
 
-// endSubscription ends the subscription at `at` (event ev), first refunding
-// as its cancellation asked: full credits the current period, prorate its
-// unused share (nothing for a trial, nothing unused at a period's end).
+// endSubscription ends the subscription at `at` (event ev): it bills the
+// usage of the period so far, then refunds as its cancellation asked — a
+// refund invoice credits the current period in full or its unused share
+// (nothing for a trial, nothing unused at a period's end), and the credit
+// settles what the period's invoices still owe, then is paid back as
+// refunds of their payments (settleCredit).
 func (s *Service) endSubscription(ctx context.Context, c *subChange, at time.Time, ev SubEvent) error {
 	sub := c.sub
 	if err := sub.transition(ev); err != nil {
 		return err
 	}
 	sub.CancelAt, sub.EndedAt = &at, &at
-	if sub.BillingAnchor == nil || sub.CancelRefundType == RefundNone {
+	if sub.BillingAnchor == nil {
+		return nil
+	}
+	if err := s.billFinalUsage(ctx, c, at); err != nil {
+		return err
+	}
+	if sub.CancelRefundType == RefundNone {
 		return nil
 	}
 	share := big.NewRat(1, 1)
@@ -243,14 +265,23 @@ func (s *Service) endSubscription(ctx context.Context, c *subChange, at time.Tim
 	}
 	start, end := sub.CurrentPeriodStart, sub.CurrentPeriodEnd
 	inv := &Invoice{Kind: InvoiceKindRefund, SubscriptionsID: &sub.ID, PeriodStart: &start, PeriodEnd: &end}
-	_, err = s.issueInvoice(ctx, c, inv, []draftLine{l}, at)
-	return err
+	credit, err := s.issueInvoice(ctx, c, inv, []draftLine{l}, at)
+	if err != nil || credit == nil {
+		return err
+	}
+	invs, err := s.periodInvoices(ctx, sub)
+	if err != nil {
+		return err
+	}
+	return s.settleCredit(ctx, c, invs, credit, at)
 }
 
 // billPeriod issues the cycle invoice of the subscription's current period
-// at `at`: one line, the price times the seats. A period already billed
-// (another process got there first) is skipped: the unique index on
-// (subscription, period start) makes the run idempotent.
+// at `at`: the price times the seats, the usage of the period that ended
+// (c.usage), and the discounts of the client's vouchers (each uses up one of
+// its cycles). A period already billed (another process got there first) is
+// skipped: the unique index on (subscription, period start) makes the run
+// idempotent, and nothing else is used up then.
 func (s *Service) billPeriod(ctx context.Context, c *subChange, at time.Time) (*Invoice, error) {
 	sub := c.sub
 	start, end := sub.CurrentPeriodStart, sub.CurrentPeriodEnd
@@ -258,8 +289,41 @@ func (s *Service) billPeriod(ctx context.Context, c *subChange, at time.Time) (*
 	if err != nil {
 		return nil, err
 	}
+	lines := append([]draftLine{l}, c.usage...)
+	c.usage = nil
+	reds, err := s.store.LockActiveRedemptions(ctx, c.client.ID)
+	if err != nil {
+		return nil, err
+	}
+	disc, used := discountLines(reds, lines, sub.Currency)
 	inv := &Invoice{Kind: InvoiceKindCycle, SubscriptionsID: &sub.ID, PeriodStart: &start, PeriodEnd: &end}
-	return s.issueInvoice(ctx, c, inv, []draftLine{l}, at)
+	made, err := s.issueInvoice(ctx, c, inv, append(lines, disc...), at)
+	if err != nil || made == nil {
+		return made, err
+	}
+	for _, red := range used {
+		if err := s.store.UseRedemption(ctx, red.ID); err != nil {
+			return nil, err
+		}
+	}
+	return made, nil
+}
+
+// billFinalUsage invoices the usage of the subscription's last period up to
+// its end at `at` (a manual invoice; none without usage).
+func (s *Service) billFinalUsage(ctx context.Context, c *subChange, at time.Time) error {
+	start := c.sub.CurrentPeriodStart
+	if at.Before(start) {
+		return nil
+	}
+	lines, err := s.usageLines(ctx, c, c.plan, start, at)
+	if err != nil || len(lines) == 0 {
+		return err
+	}
+	inv := &Invoice{Kind: InvoiceKindManual, SubscriptionsID: &c.sub.ID, PeriodStart: &start, PeriodEnd: &at,
+		Memo: "usage of subscription " + itoa(c.sub.ID) + " until it ended"}
+	_, err = s.issueInvoice(ctx, c, inv, lines, at)
+	return err
 }
 
 // subscriptionLine prices qty units of price for the share of a period.

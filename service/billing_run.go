@@ -88,7 +88,8 @@ func testModeOnly(ctx context.Context) error {
 }
 
 // registerBilling registers the billing lifecycle (issue 6): catalog,
-// subscriptions, invoices, runs and the test clock.
+// subscriptions, invoices, runs and the test clock; and its second part
+// (issue 7).
 func (s *Service) registerBilling() {
 	s.registerProducts()
 	s.registerPrices()
@@ -96,6 +97,7 @@ func (s *Service) registerBilling() {
 	s.registerSubscriptions()
 	s.registerInvoices()
 	s.registerBillingRuns()
+	s.registerBillingII()
 }
 
 func (s *Service) registerBillingRuns() {

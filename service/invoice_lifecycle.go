@@ -136,7 +136,9 @@ func (s *Service) createInvoice(ctx context.Context, p *InvoiceCreate) (*Invoice
 }
 
 // invoiceOp runs fn on invoice id, locked, with its client, at the billing
-// clock of the caller's mode, in one transaction.
+// clock of the caller's mode, in one transaction. The client's row is locked
+// first: every path that moves money locks the client, then its invoices,
+// then payments, so they never deadlock.
 func (s *Service) invoiceOp(ctx context.Context, id int64, fn func(ctx context.Context, inv *Invoice, client *Client, now time.Time) error) (*Invoice, error) {
 	now, err := s.billingNow(ctx)
 	if err != nil {
@@ -144,11 +146,15 @@ func (s *Service) invoiceOp(ctx context.Context, id int64, fn func(ctx context.C
 	}
 	var out *Invoice
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		inv, err := s.store.LockInvoice(ctx, id)
+		found, err := s.store.FindInvoice(ctx, id)
 		if err != nil {
 			return err
 		}
-		client, err := s.store.FindClient(ctx, inv.ClientsID)
+		client, err := s.store.LockClient(ctx, found.ClientsID)
+		if err != nil {
+			return err
+		}
+		inv, err := s.store.LockInvoice(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -160,8 +166,13 @@ func (s *Service) invoiceOp(ctx context.Context, id int64, fn func(ctx context.C
 
 // issueInvoice prices inv from lines, stores it and finalizes it at `at`, for
 // the subscription of c. A cycle invoice for a period already billed is not
-// made again: it returns nil, nil.
+// made again: it returns nil, nil. The client's row is locked first (the
+// invoice's foreign key would otherwise take a share lock before the
+// ledger's update lock, and two such transactions deadlock).
 func (s *Service) issueInvoice(ctx context.Context, c *subChange, inv *Invoice, lines []draftLine, at time.Time) (*Invoice, error) {
+	if _, err := s.store.LockClient(ctx, c.client.ID); err != nil {
+		return nil, err
+	}
 	inv.ClientsID, inv.Currency, inv.Status = c.client.ID, c.sub.Currency, InvoiceDraft
 	inv.IssuedAt, inv.DueAt, inv.LiveMode = at, dueDate(c.client, at), c.client.LiveMode
 	if err := priceInvoice(inv, lines); err != nil {
@@ -183,9 +194,10 @@ func (s *Service) issueInvoice(ctx context.Context, c *subChange, inv *Invoice, 
 
 // finalizeInvoice moves a draft to finalized at `at`: it takes the next
 // number of the client's reseller sequence and posts the total to the
-// client's ledger (a charge; a credit for a negative total), in the
-// transaction of ctx. Errors: unprocessable (not a draft), and those of
-// PostTransaction.
+// client's ledger (a charge; a credit — an adjustment — for a negative
+// total, such as a cancellation's refund invoice: the money itself goes
+// back as refunds of payments, issue 7), in the transaction of ctx.
+// Errors: unprocessable (not a draft), and those of PostTransaction.
 func (s *Service) finalizeInvoice(ctx context.Context, inv *Invoice, client *Client, at time.Time) error {
 	if err := inv.transition(InvoiceFinalized); err != nil {
 		return err
@@ -197,10 +209,7 @@ func (s *Service) finalizeInvoice(ctx context.Context, inv *Invoice, client *Cli
 	inv.Number, inv.ResellersID, inv.FinalizedAt, inv.DueAt = &n, client.ResellersID, &at, dueDate(client, at)
 	if inv.Total != 0 {
 		typ := TxCharge
-		switch {
-		case inv.Kind == InvoiceKindRefund:
-			typ = TxRefund
-		case inv.Total < 0:
+		if inv.Total < 0 {
 			typ = TxAdjustment
 		}
 		tx, err := s.PostTransaction(ctx, &TransactionCreate{ClientsID: client.ID, Amount: -inv.Total, Type: typ,

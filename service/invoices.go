@@ -19,6 +19,8 @@ const (
 	LineProration    = "proration"
 	LineRefund       = "refund"
 	LineManual       = "manual"
+	LineUsage        = "usage"    // metered usage of the period that ended
+	LineDiscount     = "discount" // a voucher
 )
 
 // Invoice is a bill to a client, in the client's currency (seed 002). Its
@@ -37,6 +39,7 @@ type Invoice struct {
 	Subtotal           int64          `json:"subtotal" doc:"minor units: the sum of the line amounts"`
 	Tax                int64          `json:"tax" doc:"minor units: from the unrounded line amounts, rounded once"`
 	Total              int64          `json:"total" doc:"minor units: subtotal + tax (negative for a credit)"`
+	AmountPaid         int64          `json:"amount_paid" doc:"minor units its payments have paid; it is paid once they cover the total"`
 	PeriodStart        *time.Time     `json:"period_start"`
 	PeriodEnd          *time.Time     `json:"period_end"`
 	IssuedAt           time.Time      `json:"issued_at" doc:"the billing time it was made for (the test clock's in test mode)"`
@@ -57,7 +60,7 @@ type Invoice struct {
 // units, rounded once from the exact priced amount.
 type InvoiceLine struct {
 	Position    int        `json:"position"`
-	Kind        string     `json:"kind" enum:"subscription,proration,refund,manual"`
+	Kind        string     `json:"kind" enum:"subscription,proration,refund,manual,usage,discount"`
 	Description string     `json:"description"`
 	PricesID    *int64     `json:"prices_id"`
 	Quantity    int64      `json:"quantity" doc:"seats or units; negative on credit lines"`

@@ -37,6 +37,7 @@ type Store interface {
 	SubscriptionStore
 	InvoiceStore
 	TestClockStore
+	LifecycleIIStore
 }
 
 // AuthStore holds the unscoped lookups made before a Principal exists.

@@ -79,7 +79,7 @@ type InvoiceStore interface {
 	CreateInvoice(ctx context.Context, inv *Invoice) (created bool, err error)
 	// UpdateInvoice writes the named status fields (status, number,
 	// resellers_id, due_at, finalized_at, paid_at, voided_at, transactions_id,
-	// void_transactions_id); amounts and lines never change.
+	// void_transactions_id, amount_paid); amounts and lines never change.
 	UpdateInvoice(ctx context.Context, inv *Invoice, fields []string) error
 	// DeleteInvoice deletes a draft (a finalized invoice is a conflict).
 	DeleteInvoice(ctx context.Context, id int64) error

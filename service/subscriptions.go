@@ -252,8 +252,9 @@ func (s *Service) startSubscription(ctx context.Context, p *SubscriptionCreate) 
 }
 
 // planPrice picks the price of a subscription: the one asked for (which must
-// be a recurring price of the plan in the client's currency), else the plan's
-// only such price (of the schedule, when one is given).
+// be a flat recurring price of the plan in the client's currency), else the
+// plan's only such price (of the schedule, when one is given). The plan's
+// metered prices are billed from usage on top of it.
 func (s *Service) planPrice(ctx context.Context, field string, plan *Plan, id *int64, schedule, currency string) (*Price, error) {
 	if id != nil {
 		pr, err := s.store.FindPrice(ctx, *id)
@@ -265,6 +266,8 @@ func (s *Service) planPrice(ctx context.Context, field string, plan *Plan, id *i
 			return nil, InvalidField(field, "is not a price of plan "+plan.CodeName)
 		case !pr.Recurring:
 			return nil, InvalidField(field, "is a one-off price: a subscription needs a recurring one")
+		case pr.UsageMetric != "":
+			return nil, InvalidField(field, "is a metered price: it bills the usage of every subscription to the plan; subscribe at a flat price")
 		case pr.Currency != currency:
 			return nil, InvalidField(field, "is in "+pr.Currency+", the client pays in "+currency)
 		}
@@ -276,7 +279,7 @@ func (s *Service) planPrice(ctx context.Context, field string, plan *Plan, id *i
 		if err != nil {
 			return nil, err
 		}
-		if pr.Recurring && pr.Currency == currency && (schedule == "" || pr.Schedule == schedule) {
+		if pr.Recurring && pr.UsageMetric == "" && pr.Currency == currency && (schedule == "" || pr.Schedule == schedule) {
 			found = append(found, pr)
 		}
 	}

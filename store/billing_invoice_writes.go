@@ -173,6 +173,12 @@ func (s *Store) LockTestClock(ctx context.Context, def time.Time) (*service.Test
 }
 
 func (s *Store) testClock(ctx context.Context, def time.Time, lock bool) (*service.TestClock, error) {
+	if !lock { // the clock exists but on first use: read it without taking the writer
+		var row testClockRow
+		if err := s.conn(ctx).Where("mode = ?", service.ModeTest).Take(&row).Error; err == nil {
+			return row.toService(), nil
+		}
+	}
 	t := dbTime(def)
 	err := s.wconn(ctx).Clauses(clause.OnConflict{DoNothing: true}).
 		Create(&testClockRow{Mode: service.ModeTest, ClockTime: t, UpdatedAt: now()}).Error

@@ -21,6 +21,7 @@ type invoiceRow struct {
 	Subtotal           int64      `gorm:"column:subtotal"`
 	Tax                int64      `gorm:"column:tax"`
 	Total              int64      `gorm:"column:total"`
+	AmountPaid         int64      `gorm:"column:amount_paid"`
 	PeriodStart        *time.Time `gorm:"column:period_start"`
 	PeriodEnd          *time.Time `gorm:"column:period_end"`
 	IssuedAt           time.Time  `gorm:"column:issued_at"`
@@ -75,14 +76,14 @@ var invoicesTable = &table{
 var invoiceWritable = map[string]string{
 	"status": "status", "number": "number", "resellers_id": "resellers_id", "due_at": "due_at",
 	"finalized_at": "finalized_at", "paid_at": "paid_at", "voided_at": "voided_at",
-	"transactions_id": "transactions_id", "void_transactions_id": "void_transactions_id",
+	"transactions_id": "transactions_id", "void_transactions_id": "void_transactions_id", "amount_paid": "amount_paid",
 }
 
 func invoiceRowOf(inv *service.Invoice) invoiceRow {
 	return invoiceRow{
 		ID: inv.ID, ClientsID: inv.ClientsID, ResellersID: inv.ResellersID, SubscriptionsID: inv.SubscriptionsID,
 		Number: inv.Number, Kind: inv.Kind, Status: inv.Status, Currency: inv.Currency, Subtotal: inv.Subtotal,
-		Tax: inv.Tax, Total: inv.Total, PeriodStart: dbTimePtr(inv.PeriodStart), PeriodEnd: dbTimePtr(inv.PeriodEnd),
+		Tax: inv.Tax, Total: inv.Total, AmountPaid: inv.AmountPaid, PeriodStart: dbTimePtr(inv.PeriodStart), PeriodEnd: dbTimePtr(inv.PeriodEnd),
 		IssuedAt: dbTime(inv.IssuedAt), DueAt: dbTime(inv.DueAt), FinalizedAt: dbTimePtr(inv.FinalizedAt),
 		PaidAt: dbTimePtr(inv.PaidAt), VoidedAt: dbTimePtr(inv.VoidedAt), TransactionsID: inv.TransactionsID,
 		VoidTransactionsID: inv.VoidTransactionsID, Memo: inv.Memo, LiveMode: inv.LiveMode,
@@ -93,7 +94,7 @@ func invoiceRowOf(inv *service.Invoice) invoiceRow {
 func (r *invoiceRow) toService(lines []invoiceLineRow) (*service.Invoice, error) {
 	inv := &service.Invoice{
 		ID: r.ID, ClientsID: r.ClientsID, ResellersID: r.ResellersID, SubscriptionsID: r.SubscriptionsID, Number: r.Number,
-		Kind: r.Kind, Status: r.Status, Currency: r.Currency, Subtotal: r.Subtotal, Tax: r.Tax, Total: r.Total,
+		Kind: r.Kind, Status: r.Status, Currency: r.Currency, Subtotal: r.Subtotal, Tax: r.Tax, Total: r.Total, AmountPaid: r.AmountPaid,
 		PeriodStart: utcPtr(r.PeriodStart), PeriodEnd: utcPtr(r.PeriodEnd), IssuedAt: r.IssuedAt.UTC(), DueAt: r.DueAt.UTC(),
 		FinalizedAt: utcPtr(r.FinalizedAt), PaidAt: utcPtr(r.PaidAt), VoidedAt: utcPtr(r.VoidedAt),
 		TransactionsID: r.TransactionsID, VoidTransactionsID: r.VoidTransactionsID, Memo: r.Memo, LiveMode: r.LiveMode,

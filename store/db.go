@@ -154,8 +154,10 @@ func openPostgres(rawURL string, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, service.Internal(err)
 	}
+	// As many idle connections as open ones: a burst above the idle limit would
+	// otherwise close and re-open PostgreSQL sessions (a fork each) on every call.
 	sqlDB.SetMaxOpenConns(20)
-	sqlDB.SetMaxIdleConns(10)
+	sqlDB.SetMaxIdleConns(20)
 	sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	log.Debug("store: opened postgres", "host", u.Host, "database", strings.TrimPrefix(u.Path, "/"))

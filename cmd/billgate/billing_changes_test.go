@@ -85,9 +85,19 @@ func TestSeatsAndPriceChanges(t *testing.T) {
 	})
 }
 
+// invoicePaid is what payments did to an invoice.
+type invoicePaid struct {
+	Status     string `json:"status"`
+	AmountPaid int64  `json:"amount_paid"`
+}
+
 // TestCancellationRefunds: an instant prorated refund, a full refund at the
 // end of the period, a prorated refund on a chosen date, and nothing for a
-// trial; refunds are credit invoices with tax, posted to the ledger as refunds.
+// trial. Each is a refund invoice (a credit with tax, posted to the ledger as
+// an adjustment) that first settles what the period's invoice still owes,
+// then comes back as refunds of its payments (ledger debits): the instant
+// one's invoice was paid in full, the end-of-period one's in part, the
+// dated one's not at all.
 func TestCancellationRefunds(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *server) {
 		a := keyAuth(testKeyFor(t, s))
@@ -105,6 +115,17 @@ func TestCancellationRefunds(t *testing.T) {
 			return v.ID
 		}
 		instant, atEnd, onDate, trial := start(0), start(0), start(0), start(30)
+		firstInvoice := map[int64]int64{}
+		for _, inv := range clientInvoices(t, s, a, client.ID) {
+			firstInvoice[*inv.SubscriptionsID] = inv.ID
+		}
+		pay := func(sub, amount int64) int64 {
+			var p idOnly
+			s.ok(t, a, "billing.payments.create", map[string]any{"clients_id": client.ID, "invoices": []int64{firstInvoice[sub]},
+				"amount": amount, "method": "bank_transfer"}, &p)
+			return p.ID
+		}
+		paidInFull, paidInPart := pay(instant, 3410), pay(atEnd, 1000)
 		s.ok(t, a, "billing.subscriptions.cancel", map[string]any{"id": atEnd, "refund_type": "full"}, nil)
 		s.ok(t, a, "billing.subscriptions.cancel", map[string]any{"id": onDate, "when": "specific-date", "date": "2093-03-21", "refund_type": "prorate", "__tz": "UTC"}, nil)
 		mar11 := time.Date(2093, 3, 11, 0, 0, 0, 0, time.UTC)
@@ -139,18 +160,52 @@ func TestCancellationRefunds(t *testing.T) {
 		if sub.Status != "cancelled" || !sub.EndedAt.Equal(time.Date(2093, 3, 21, 0, 0, 0, 0, time.UTC)) {
 			t.Errorf("cancelled on a date: %+v", sub)
 		}
+		var refunds2 []struct {
+			PaymentsID       int64  `json:"payments_id"`
+			Amount           int64  `json:"amount"`
+			SubscriptionsID  *int64 `json:"subscriptions_id"`
+			CreditInvoicesID *int64 `json:"credit_invoices_id"`
+			TransactionsID   *int64 `json:"transactions_id"`
+		}
+		s.ok(t, a, "billing.clients.refunds", map[string]any{"clients_id": client.ID, "order": "id"}, &refunds2)
+		if len(refunds2) != 2 || refunds2[0].PaymentsID != paidInFull || refunds2[0].Amount != 2310 || *refunds2[0].SubscriptionsID != instant ||
+			*refunds2[0].CreditInvoicesID != refunds[instant].ID || refunds2[1].PaymentsID != paidInPart || refunds2[1].Amount != 1000 ||
+			*refunds2[1].SubscriptionsID != atEnd || refunds2[0].TransactionsID == nil {
+			t.Fatalf("refunds: %+v", refunds2)
+		}
+		// The end-of-period credit paid the 2410 still owed, the dated one 1210 of 3410.
+		paid := map[int64]invoicePaid{}
+		for _, sub := range []int64{instant, atEnd, onDate} {
+			var inv invoicePaid
+			s.ok(t, a, "billing.invoices.get", map[string]any{"id": firstInvoice[sub]}, &inv)
+			paid[sub] = inv
+		}
+		if paid[instant].Status != "paid" || paid[atEnd].Status != "paid" || paid[atEnd].AmountPaid != 3410 ||
+			paid[onDate].Status != "finalized" || paid[onDate].AmountPaid != 1210 {
+			t.Errorf("invoices after the credits: %+v", paid)
+		}
 		var txs []struct {
 			Amount int64  `json:"amount"`
 			Type   string `json:"type"`
 		}
-		s.ok(t, a, "accounting.transactions.search", map[string]any{"clients_id": client.ID, "type": "refund"}, &txs)
-		if len(txs) != 3 {
-			t.Fatalf("refunds in the ledger: %+v", txs)
-		}
+		s.ok(t, a, "accounting.transactions.search", map[string]any{"clients_id": client.ID, "order": "id", "limit": 100}, &txs)
+		var sum, refunded, credited int64
 		for _, tx := range txs {
-			if tx.Amount <= 0 {
-				t.Errorf("a refund debits: %+v", tx)
+			sum += tx.Amount
+			switch tx.Type {
+			case "refund":
+				refunded += tx.Amount
+			case "adjustment":
+				credited += tx.Amount
 			}
+		}
+		if refunded != -3310 || credited != 2310+3410+1210 {
+			t.Errorf("ledger: refunds %d, credits %d: %+v", refunded, credited, txs)
+		}
+		var c clientView
+		s.ok(t, a, "clients.get", map[string]any{"id": client.ID}, &c)
+		if c.Balance != sum || sum != -2200 { // what the dated subscription's used days still owe
+			t.Errorf("balance %d, ledger %d, want -2200", c.Balance, sum)
 		}
 	})
 }
