@@ -43,6 +43,7 @@ type target struct {
 	bare    *proc
 	ids     idRange // the bulk-seeded clients
 	hot     int64   // the client of the one-client ledger scenario
+	sub     int64   // the subscription the usage scenario reports events on
 	clients int64   // rows in clients
 	// rawOp makes a raw lookup loop op per worker.
 	rawOp func(worker int) op
@@ -120,6 +121,9 @@ func (b *bench) runDB(ctx context.Context, db string) error {
 		return fmt.Errorf("clients.create answered %s", body)
 	}
 	t.hot = created.ID
+	if t.sub, err = b.seedUsage(ctx, client, srv.base, t.hot); err != nil {
+		return fmt.Errorf("seed the usage scenario: %w", err)
+	}
 
 	// The bulk, in SQL, now that the server migrated the schema.
 	start := time.Now()
@@ -300,6 +304,10 @@ func (b *bench) scenarios(t *target) []scenario {
 			newOp: httpScenario(func(*rand.Rand) request {
 				return request{method: http.MethodGet, url: base + search, header: auth}
 			}, checkREST)},
+		{id: scUsage, label: "usage events, JSON-RPC batch of 100 (10% repeats)", baseline: scTxSpread, proc: t.srv, rssOf: rssServer,
+			newOp: httpScenario(func(*rand.Rand) request {
+				return request{method: http.MethodPost, url: base + "/", header: auth, body: usageBatch(t.sub, batchSize), n: batchSize}
+			}, checkBatch(batchSize))},
 	}
 }
 

@@ -78,7 +78,7 @@ func main() {
 		bareDB     = flag.String("bare-db", "", "internal: database of the bare handler's GET /clients/:id (postgres://… or sqlite://path)")
 		cfg        config
 		dbs        = flag.String("db", "sqlite,postgres", "databases to run on: sqlite, postgres or both")
-		runRe      = flag.String("run", "", "only the scenarios whose id matches this regexp (bare, version.rest, version.rpc, raw, bare.get, get.rest, get.rpc, batch, tx.spread, tx.one, search, search.1); implies -out '' -chart '' unless given")
+		runRe      = flag.String("run", "", "only the scenarios whose id matches this regexp (bare, version.rest, version.rpc, raw, bare.get, get.rest, get.rpc, batch, tx.spread, tx.one, search, search.1, usage.batch); implies -out '' -chart '' unless given")
 		cpuprofile = flag.String("cpuprofile", "", "write the harness's own CPU profile (the load generator) to this file")
 	)
 	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "measured duration of each scenario")

@@ -28,6 +28,7 @@ const (
 	scTxOne      = "tx.one"       // accounting.transactions.create, one client
 	scSearch     = "search"       // clients.search with a filter, a sort and q, at -c connections
 	scSearch1    = "search.1"     // the same on one connection: its latency without queueing
+	scUsage      = "usage.batch"  // billing.usage.events.create, JSON-RPC batches of 100 with 10% repeats
 )
 
 // Who a Result's peak RSS belongs to.
