@@ -144,10 +144,10 @@ func TestScopeCondition(t *testing.T) {
 		{a, resellersTable, "resellers.path LIKE ?", []any{"/1/5/%"}},
 		{&service.Principal{Live: true}, apiKeysTable, "", nil},
 		{&service.Principal{Live: false}, apiKeysTable, "api_keys.mode = ?", []any{"test"}},
-		{a, apiKeysTable, "api_keys.users_id IN (SELECT users.id FROM users WHERE users.resellers_id IN " +
+		{a, apiKeysTable, "EXISTS (SELECT 1 FROM users WHERE users.id = api_keys.users_id AND users.resellers_id IN " +
 			"(SELECT resellers.id FROM resellers WHERE resellers.path LIKE ?)) AND api_keys.mode = ?", []any{"/1/5/%", "test"}},
 		{&service.Principal{Live: true}, clients, "clients.live_mode = ?", []any{true}},
-		{a, accounts, "accounts.clients_id IN (SELECT clients.id FROM clients WHERE clients.resellers_id IN " +
+		{a, accounts, "EXISTS (SELECT 1 FROM clients WHERE clients.id = accounts.clients_id AND clients.resellers_id IN " +
 			"(SELECT resellers.id FROM resellers WHERE resellers.path LIKE ?) AND clients.live_mode = ?) AND accounts.live_mode = ?",
 			[]any{"/1/5/%", false, false}},
 	}

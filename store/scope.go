@@ -132,7 +132,11 @@ func scopeCond(p *service.Principal, t *table) (string, []any, error) {
 			return "", nil, err
 		}
 		if pc != "" {
-			conds = append(conds, fmt.Sprintf("%s IN (SELECT %s.id FROM %s WHERE %s)", col(sp.through.column), parent.name, parent.name, pc))
+			// A correlated EXISTS, not "column IN (SELECT id …)": SQLite
+			// materialises an IN subquery over every visible parent row
+			// (100,000 clients) for each statement, where EXISTS is one
+			// primary-key probe; PostgreSQL plans both as a semi-join.
+			conds = append(conds, fmt.Sprintf("EXISTS (SELECT 1 FROM %s WHERE %s.id = %s AND %s)", parent.name, parent.name, col(sp.through.column), pc))
 			args = append(args, pa...)
 		}
 	}
