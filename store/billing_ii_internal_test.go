@@ -2,11 +2,10 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/billgate/billgate/pkg/pgtest"
+	"github.com/pressly/goose/v3"
 )
 
 // TestBillingIITablesDeclareTheirScope: every table of issue 7 has a
@@ -30,64 +29,45 @@ func TestBillingIITablesDeclareTheirScope(t *testing.T) {
 // themselves on both databases — with an invoice line kept through SQLite's
 // rebuilt lines table — and apply again.
 func TestBillingIIMigrationsGoDownAndUp(t *testing.T) {
-	for name, url := range map[string]func() string{
-		"sqlite":   func() string { return "sqlite://" + filepath.Join(t.TempDir(), "m.db") },
-		"postgres": func() string { return pgtest.URL(t) },
-	} {
-		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			st, err := Open(ctx, url(), nil)
-			if err != nil {
-				t.Fatal(err)
+	forEachStoreAt(t, 6, func(t *testing.T, ctx context.Context, st *Store, p *goose.Provider) {
+		db := st.wdb.WithContext(ctx)
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		for _, q := range []string{
+			`INSERT INTO clients (name, status, currency, credit, balance, live_mode, created_at, updated_at) VALUES ('c', 'active', 'USD', 0, 0, TRUE, ?, ?)`,
+			`INSERT INTO billing_invoices (clients_id, kind, status, currency, subtotal, tax, total, issued_at, due_at, live_mode, created_at, updated_at)
+				SELECT id, 'manual', 'draft', 'USD', 5, 0, 5, ?, ? , TRUE, ?, ? FROM clients`,
+			`INSERT INTO billing_invoice_lines (invoices_id, position, kind, description, quantity, unit_amount, amount, tax_rate)
+				SELECT id, 1, 'manual', 'kept', 1, 5, 5, '0' FROM billing_invoices`,
+		} {
+			args := []any{now, now, now, now}[:countMarks(q)]
+			if err := db.Exec(q, args...).Error; err != nil {
+				t.Fatalf("%s: %v", q, err)
 			}
-			defer st.Close()
-			p, err := st.migrations()
-			if err != nil {
-				t.Fatal(err)
+		}
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var desc string
+		if err := db.Raw(`SELECT description FROM billing_invoice_lines`).Scan(&desc).Error; err != nil || desc != "kept" {
+			t.Fatalf("the line after 00007: %q %v", desc, err)
+		}
+		if _, err := p.DownTo(ctx, 6); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{`SELECT COUNT(*) FROM billing_payments`, `SELECT COUNT(*) FROM billing_usage_events`,
+			`SELECT COUNT(*) FROM billing_vouchers`, `SELECT COUNT(*) FROM billing_checkouts`, `SELECT amount_paid FROM billing_invoices`} {
+			var n int64
+			if err := db.Raw(q).Scan(&n).Error; err == nil {
+				t.Errorf("still there after Down: %s", q)
 			}
-			if _, err := p.UpTo(ctx, 6); err != nil {
-				t.Fatal(err)
-			}
-			db := st.wdb.WithContext(ctx)
-			now := time.Now().UTC().Truncate(time.Microsecond)
-			for _, q := range []string{
-				`INSERT INTO clients (name, status, currency, credit, balance, live_mode, created_at, updated_at) VALUES ('c', 'active', 'USD', 0, 0, TRUE, ?, ?)`,
-				`INSERT INTO billing_invoices (clients_id, kind, status, currency, subtotal, tax, total, issued_at, due_at, live_mode, created_at, updated_at)
-					SELECT id, 'manual', 'draft', 'USD', 5, 0, 5, ?, ? , TRUE, ?, ? FROM clients`,
-				`INSERT INTO billing_invoice_lines (invoices_id, position, kind, description, quantity, unit_amount, amount, tax_rate)
-					SELECT id, 1, 'manual', 'kept', 1, 5, 5, '0' FROM billing_invoices`,
-			} {
-				args := []any{now, now, now, now}[:countMarks(q)]
-				if err := db.Exec(q, args...).Error; err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
-			if err := st.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			var desc string
-			if err := db.Raw(`SELECT description FROM billing_invoice_lines`).Scan(&desc).Error; err != nil || desc != "kept" {
-				t.Fatalf("the line after 00007: %q %v", desc, err)
-			}
-			if _, err := p.DownTo(ctx, 6); err != nil {
-				t.Fatal(err)
-			}
-			for _, q := range []string{`SELECT COUNT(*) FROM billing_payments`, `SELECT COUNT(*) FROM billing_usage_events`,
-				`SELECT COUNT(*) FROM billing_vouchers`, `SELECT COUNT(*) FROM billing_checkouts`, `SELECT amount_paid FROM billing_invoices`} {
-				var n int64
-				if err := db.Raw(q).Scan(&n).Error; err == nil {
-					t.Errorf("still there after Down: %s", q)
-				}
-			}
-			if err := db.Raw(`SELECT description FROM billing_invoice_lines`).Scan(&desc).Error; err != nil || desc != "kept" {
-				t.Fatalf("the line after Down: %q %v", desc, err)
-			}
-			if err := st.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
+		}
+		if err := db.Raw(`SELECT description FROM billing_invoice_lines`).Scan(&desc).Error; err != nil || desc != "kept" {
+			t.Fatalf("the line after Down: %q %v", desc, err)
+		}
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 func countMarks(q string) int {
