@@ -148,12 +148,12 @@ func Localize(result any, loc *time.Location) {
 		case timeType:
 			t := v.Interface().(time.Time)
 			if !t.IsZero() {
-				v.Set(reflect.ValueOf(t.In(loc)))
+				v.Set(reflect.ValueOf(tz.In(t, loc)))
 			}
 		case paramTimeType:
 			t := v.Addr().Interface().(*Time)
 			if !t.IsZero() {
-				t.Time = t.Time.In(loc)
+				t.Time = tz.In(t.Time, loc)
 			}
 		}
 	})

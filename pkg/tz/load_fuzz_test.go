@@ -47,7 +47,7 @@ func FuzzLoad(f *testing.F) {
 				t.Fatalf("Parse(%q, %s) = %v, Rewall gives %v", datetime, name, got, w)
 			}
 		}
-		rendered := got.In(loc).Format(time.RFC3339Nano)
+		rendered := In(got, loc).Format(time.RFC3339Nano)
 		back, naive2, err := Parse(rendered, time.UTC)
 		if err != nil || naive2 || !back.Equal(got) {
 			t.Fatalf("%q in %s rendered %q read back as %v (%v)", datetime, name, rendered, back, err)

@@ -82,3 +82,16 @@ func Rewall(t time.Time, loc *time.Location) time.Time {
 	h, mi, s := t.Clock()
 	return time.Date(y, mo, d, h, mi, s, t.Nanosecond(), loc)
 }
+
+// In returns t in loc for rendering as RFC 3339, whose offsets have whole
+// minutes only. Where loc's offset at t has seconds (local mean time before
+// standard time, e.g. Pacific/Kiritimati before 1901, Africa/Monrovia until
+// 1972), the offset cannot be written without losing them, so t is returned in
+// UTC instead: the instant survives, which is what matters.
+func In(t time.Time, loc *time.Location) time.Time {
+	l := t.In(loc)
+	if _, off := l.Zone(); off%60 != 0 {
+		return t.UTC()
+	}
+	return l
+}
