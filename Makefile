@@ -32,7 +32,7 @@ pdf-check:
 	@mkdir -p bin
 	BILLGATE_PDF_CHECK=1 BILLGATE_PDF_KEEP=$(CURDIR)/bin/invoice.png $(GO) test -count=1 -v -run 'TestKillBillScenario/sqlite' ./cmd/billgate
 
-## docs-check: the API documents from the outside (tools/docscheck): boots the
+## docs-check: the API documents from the outside (cmd/docscheck): boots the
 ## binary, opens GET /docs in headless chromium (lists the methods, Authorize with
 ## the admin key, "Try it out" on clients.get returns the client; screenshot in
 ## docs/docs-ui.png), then generates a TypeScript client from GET /openapi.json
@@ -42,8 +42,8 @@ pdf-check:
 docs-check:
 	@test -x "$${CHROMIUM:-/usr/bin/chromium}" || { echo "docs-check needs chromium: apt-get install -y chromium (or CHROMIUM=/path/to/it)"; exit 1; }
 	@command -v npm >/dev/null || { echo "docs-check needs npm"; exit 1; }
-	$(GO) vet -tags docscheck ./tools/docscheck
-	$(GO) test -count=1 -v -tags docscheck -timeout 10m ./tools/docscheck
+	$(GO) vet -tags docscheck ./cmd/docscheck
+	$(GO) test -count=1 -v -tags docscheck -timeout 10m ./cmd/docscheck
 
 ## fuzz: each fuzz target (func Fuzz… in any package) for FUZZTIME; fails when none is found
 fuzz:

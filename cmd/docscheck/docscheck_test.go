@@ -36,7 +36,7 @@ type server struct {
 	stderr *bytes.Buffer
 }
 
-// repoRoot is the module root (this package is tools/docscheck).
+// repoRoot is the module root (this package is cmd/docscheck).
 func repoRoot(t *testing.T) string {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))

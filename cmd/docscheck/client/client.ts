@@ -1,5 +1,5 @@
 // A client generated from billgate's OpenAPI document calls clients.get.
-// make docs-check runs it (tools/docscheck): openapi-typescript turns
+// make docs-check runs it (cmd/docscheck): openapi-typescript turns
 // GET /openapi.json into schema.d.ts, tsc type-checks this file against it,
 // and node runs it against the booted server. Prints one JSON line.
 import createClient from "openapi-fetch";
