@@ -20,11 +20,7 @@ func (s *Service) invoicePDF(ctx context.Context, p *IDParams) (*InvoicePDF, err
 	if err != nil {
 		return nil, err
 	}
-	client, err := s.store.FindClient(ctx, inv.ClientsID)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := s.store.FindCurrency(ctx, inv.Currency)
+	client, cur, err := s.documentParties(ctx, inv.ClientsID, inv.Currency)
 	if err != nil {
 		return nil, err
 	}
@@ -107,4 +103,18 @@ func (s *Service) clientLocation(c *Client) *time.Location {
 		}
 	}
 	return s.cfg.Location
+}
+
+// documentParties loads what every billing document shows besides its own
+// rows: the client and the currency (for its exponent). Errors: not_found.
+func (s *Service) documentParties(ctx context.Context, clientsID int64, currency string) (*Client, *Currency, error) {
+	client, err := s.store.FindClient(ctx, clientsID)
+	if err != nil {
+		return nil, nil, err
+	}
+	cur, err := s.store.FindCurrency(ctx, currency)
+	if err != nil {
+		return nil, nil, err
+	}
+	return client, cur, nil
 }

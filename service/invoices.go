@@ -102,16 +102,19 @@ type ClientInvoices struct {
 
 var invoiceList = ListSpec{Sort: []string{"id", "number", "issued_at", "created_at", "total"}, Search: []string{"memo"}}
 
-// InvoicePDF is an invoice as a PDF document: REST serves the bytes as
-// application/pdf, JSON-RPC sends them base64-encoded in "pdf".
-type InvoicePDF struct {
+// PDFDocument is a document as a PDF (an invoice, a receipt): REST serves the
+// bytes as application/pdf, JSON-RPC sends them base64-encoded in "pdf".
+type PDFDocument struct {
 	ID       int64  `json:"id"`
 	Filename string `json:"filename"`
 	PDF      []byte `json:"pdf" doc:"the document (base64 in JSON)"`
 }
 
 // ContentType is the media type REST serves the document with.
-func (*InvoicePDF) ContentType() string { return "application/pdf" }
+func (*PDFDocument) ContentType() string { return "application/pdf" }
+
+// InvoicePDF is an invoice as a PDF document.
+type InvoicePDF = PDFDocument
 
 func (s *Service) registerInvoices() {
 	r := s.registry

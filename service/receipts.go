@@ -11,16 +11,8 @@ import (
 )
 
 // ReceiptPDF is the receipt of a payment as a PDF document (a receipt's id is
-// its payment's): REST serves the bytes as application/pdf, JSON-RPC sends
-// them base64-encoded in "pdf".
-type ReceiptPDF struct {
-	ID       int64  `json:"id"`
-	Filename string `json:"filename"`
-	PDF      []byte `json:"pdf" doc:"the document (base64 in JSON)"`
-}
-
-// ContentType is the media type REST serves the document with.
-func (*ReceiptPDF) ContentType() string { return "application/pdf" }
+// its payment's).
+type ReceiptPDF = PDFDocument
 
 func (s *Service) registerReceipts() {
 	Register(s.registry, Decl[IDParams, *ReceiptPDF]{
@@ -38,11 +30,7 @@ func (s *Service) receiptPDF(ctx context.Context, p *IDParams) (*ReceiptPDF, err
 	if err != nil {
 		return nil, err
 	}
-	client, err := s.store.FindClient(ctx, pay.ClientsID)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := s.store.FindCurrency(ctx, pay.Currency)
+	client, cur, err := s.documentParties(ctx, pay.ClientsID, pay.Currency)
 	if err != nil {
 		return nil, err
 	}
