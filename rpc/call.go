@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/sourcegraph/jsonrpc2"
 
@@ -37,19 +36,35 @@ func (h *handler) batch(ctx context.Context, sess *service.Session, v []byte, ou
 	if h.opts.OnBatch != nil {
 		h.opts.OnBatch(len(reqs))
 	}
-	replies := make([]*buffer, len(reqs))
-	h.runAll(ctx, sess, reqs, replies)
+	// Each element is answered here when it never reaches a method (invalid,
+	// rpc.*, params by position); the rest run together through the service,
+	// which bounds them and gathers same-method reads.
+	outs := make([]outcome, len(reqs))
+	var (
+		calls []service.BatchCall
+		at    []int
+	)
+	for i := range reqs {
+		if c, ok := h.prepare(&reqs[i], &outs[i]); ok {
+			calls = append(calls, c)
+			at = append(at, i)
+		}
+	}
+	if len(calls) > 0 {
+		for j, r := range h.svc.RunBatch(ctx, sess, calls, h.opts.Concurrency) {
+			outs[at[j]] = outcome{res: r.Result, err: r.Err}
+		}
+	}
 	n := 0
 	out.WriteByte('[')
-	for _, b := range replies {
-		if b == nil {
+	for i := range reqs {
+		if reqs[i].notify && reqs[i].err == nil {
 			continue
 		}
 		if n > 0 {
 			out.WriteByte(',')
 		}
-		out.Write(b.Bytes())
-		putBuffer(b)
+		h.reply(ctx, sess, &reqs[i], outs[i], out)
 		n++
 	}
 	out.WriteByte(']')
@@ -59,100 +74,94 @@ func (h *handler) batch(ctx context.Context, sess *service.Session, v []byte, ou
 	return n
 }
 
-// runAll runs reqs on at most Concurrency goroutines (the calling one
-// included), each taking the next element not yet started. The reply of
-// reqs[i] goes to replies[i] (nil for a notification), so replies keep
-// request order whatever order the calls finish in.
-func (h *handler) runAll(ctx context.Context, sess *service.Session, reqs []request, replies []*buffer) {
-	var next atomic.Int64
-	work := func() {
-		for {
-			i := int(next.Add(1)) - 1
-			if i >= len(reqs) {
-				return
-			}
-			b := getBuffer()
-			if h.run(ctx, sess, &reqs[i], b) {
-				replies[i] = b
-			} else {
-				putBuffer(b)
-			}
-		}
-	}
-	var wg sync.WaitGroup
-	for range min(h.opts.Concurrency, len(reqs)) - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
+// outcome is what one request came to: a result or an error.
+type outcome struct {
+	res any
+	err *service.Error
 }
 
 // run executes one request and writes its reply to buf. It reports whether it
 // wrote one: notifications are never answered, invalid requests always are.
-func (h *handler) run(ctx context.Context, sess *service.Session, req *request, buf *buffer) (replied bool) {
-	if req.err != nil {
-		buf.writeError(req.id, req.err)
-		return true
-	}
-	start := buf.Len()
-	defer func() {
-		// The service recovers panics of methods; this catches the transport's
-		// own (a result whose MarshalJSON panics), which on a batch goroutine
-		// would otherwise bring the process down.
-		if p := recover(); p != nil {
-			h.log.ErrorContext(ctx, "rpc: panic", "request_id", sess.RequestID, "method", req.method, "panic", fmt.Sprint(p))
-			buf.Truncate(start)
-			replied = !req.notify
-			if replied {
-				buf.writeError(req.id, errInternalReply)
-			}
-		}
-	}()
-	res, err := h.call(ctx, sess, req)
-	if req.notify {
+func (h *handler) run(ctx context.Context, sess *service.Session, req *request, buf *buffer) bool {
+	o := h.call(ctx, sess, req)
+	if req.notify && req.err == nil {
 		return false
 	}
-	if err != nil {
-		buf.writeError(req.id, err)
-		return true
-	}
-	if err := buf.writeResult(req.id, res); err != nil {
-		h.log.ErrorContext(ctx, "rpc: cannot encode result", "request_id", sess.RequestID, "method", req.method, "err", err)
-		buf.writeError(req.id, errInternalReply)
-	}
+	h.reply(ctx, sess, req, o, buf)
 	return true
 }
 
-// call runs a valid request through the service.
-func (h *handler) call(ctx context.Context, sess *service.Session, req *request) (any, *service.Error) {
+// call runs one request through the service, unless prepare answers it.
+func (h *handler) call(ctx context.Context, sess *service.Session, req *request) outcome {
+	var o outcome
+	if c, ok := h.prepare(req, &o); ok {
+		res, err := h.svc.Invoke(ctx, sess, c.Method, c.Args)
+		o = outcome{res: res}
+		if err != nil {
+			o.err = service.AsError(err)
+		}
+	}
+	return o
+}
+
+// prepare turns a request into the service call it makes, or sets its outcome
+// when it makes none: an invalid request, a reserved rpc.* name, params by
+// position, params that are not an object.
+func (h *handler) prepare(req *request, o *outcome) (service.BatchCall, bool) {
+	if req.err != nil {
+		o.err = req.err
+		return service.BatchCall{}, false
+	}
 	if strings.HasPrefix(req.method, "rpc.") {
-		return h.reserved(ctx, sess, req)
+		o.res, o.err = h.reserved(req)
+		return service.BatchCall{}, false
 	}
 	var args service.Args
 	if req.params != nil {
 		if req.params[0] == '[' {
 			if _, ok := h.svc.Registry().Lookup(req.method); !ok {
-				return nil, methodNotFound(req.method)
+				o.err = methodNotFound(req.method)
+			} else {
+				o.err = errByPosition
 			}
-			return nil, errByPosition
+			return service.BatchCall{}, false
 		}
 		var perr *service.Error
 		if args, perr = parseArgs(req.params); perr != nil {
-			return nil, perr
+			o.err = perr
+			return service.BatchCall{}, false
 		}
 	}
-	res, err := h.svc.Invoke(ctx, sess, req.method, args)
-	if err != nil {
-		return nil, service.AsError(err)
+	return service.BatchCall{Method: req.method, Args: args}, true
+}
+
+// reply writes the reply to req carrying o to buf.
+func (h *handler) reply(ctx context.Context, sess *service.Session, req *request, o outcome, buf *buffer) {
+	start := buf.Len()
+	defer func() {
+		// The service recovers panics of methods; this catches the transport's
+		// own (a result whose MarshalJSON panics).
+		if p := recover(); p != nil {
+			h.log.ErrorContext(ctx, "rpc: panic", "request_id", sess.RequestID, "method", req.method, "panic", fmt.Sprint(p))
+			buf.Truncate(start)
+			buf.writeError(req.id, errInternalReply)
+		}
+	}()
+	if o.err != nil {
+		buf.writeError(req.id, o.err)
+		return
 	}
-	return res, nil
+	if err := buf.writeResult(req.id, o.res); err != nil {
+		h.log.ErrorContext(ctx, "rpc: cannot encode result", "request_id", sess.RequestID, "method", req.method, "err", err)
+		buf.writeError(req.id, errInternalReply)
+	}
 }
 
 // reserved serves the method names the specification reserves (rpc.*):
 // rpc.discover answers the OpenRPC document of the registry (openrpc.go),
 // needing no credentials and ignoring params; every other rpc.* name is
 // method_not_found.
-func (h *handler) reserved(_ context.Context, _ *service.Session, req *request) (any, *service.Error) {
+func (h *handler) reserved(req *request) (any, *service.Error) {
 	if req.method == "rpc.discover" {
 		return discover(h.svc)
 	}

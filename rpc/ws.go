@@ -337,15 +337,15 @@ func (c *wsCalls) Handle(ctx context.Context, conn *jsonrpc2.Conn, r *jsonrpc2.R
 	if r.Params != nil {
 		req.params = *r.Params
 	}
-	res, err := c.h.calls.call(ctx, sess, &req)
+	o := c.h.calls.call(ctx, sess, &req)
 	if r.Notif {
 		return
 	}
-	if err != nil {
-		c.replyError(ctx, conn, r.ID, err)
+	if o.err != nil {
+		c.replyError(ctx, conn, r.ID, o.err)
 		return
 	}
-	b, merr := json.Marshal(res)
+	b, merr := json.Marshal(o.res)
 	if merr != nil {
 		c.h.log.ErrorContext(ctx, "rpc ws: cannot encode result", "request_id", sess.RequestID, "method", r.Method, "err", merr)
 		c.replyError(ctx, conn, r.ID, errInternalReply)

@@ -214,7 +214,8 @@ func (s *Service) registerClients() {
 	})
 	Register(r, Decl[IDParams, *Client]{
 		Name: "clients.get", Summary: "Get a client.", HTTP: Route{Verb: "GET", Path: "/clients/:id"},
-		Do: func(ctx context.Context, p *IDParams) (*Client, error) { return s.store.FindClient(ctx, p.ID) },
+		Do:   func(ctx context.Context, p *IDParams) (*Client, error) { return s.store.FindClient(ctx, p.ID) },
+		Many: s.getClients,
 	})
 	Register(r, Decl[ClientCreate, *Client]{
 		Name: "clients.create", Summary: "Create a client.", HTTP: Route{Verb: "POST", Path: "/clients", Created: true},
@@ -371,4 +372,26 @@ func (s *Service) deleteClient(ctx context.Context, p *IDParams) (*Deleted, erro
 		return nil, err
 	}
 	return &Deleted{ID: p.ID, Deleted: true}, nil
+}
+
+// getClients is clients.get for the calls of a batch: one query for all of them.
+func (s *Service) getClients(ctx context.Context, ps []*IDParams) ([]*Client, []error) {
+	ids := make([]int64, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	errs := make([]error, len(ps))
+	found, err := s.store.FindClients(ctx, ids)
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return make([]*Client, len(ps)), errs
+	}
+	for i, c := range found {
+		if c == nil {
+			errs[i] = NotFound("client", ids[i])
+		}
+	}
+	return found, errs
 }

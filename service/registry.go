@@ -50,6 +50,9 @@ type Method struct {
 	NewParams func() any
 	// Call runs the handler with params from NewParams, already bound and validated.
 	Call func(ctx context.Context, params any) (any, error)
+	// CallMany, when not nil, runs the handler for several params at once (see
+	// Decl.Many and RunBatch); it returns one result and one error per params.
+	CallMany func(ctx context.Context, params []any) ([]any, []error)
 }
 
 // Decl declares a method with its concrete params and result types.
@@ -61,6 +64,13 @@ type Decl[P, R any] struct {
 	Idempotent bool
 	Raises     []Code
 	Do         func(ctx context.Context, p *P) (R, error)
+	// Many, optional, answers several calls of a read-only method at once (one
+	// query instead of one per call): the elements of a JSON-RPC batch calling
+	// the method are gathered into one call of Many (see RunBatch). It returns
+	// len(ps) results and len(ps) errors, each exactly what Do would have
+	// returned for that params, and each result a value of its own (results
+	// are localised in place, per call).
+	Many func(ctx context.Context, ps []*P) ([]R, []error)
 }
 
 // Registry holds the methods of the service; it panics on a duplicate name or route.
@@ -91,6 +101,25 @@ func Register[P, R any](r *Registry, d Decl[P, R]) *Method {
 			return res, nil
 		},
 	}
+	if many := d.Many; many != nil {
+		m.CallMany = func(ctx context.Context, ps []any) ([]any, []error) {
+			typed := make([]*P, len(ps))
+			for i, p := range ps {
+				typed[i] = p.(*P)
+			}
+			rs, errs := many(ctx, typed)
+			if len(rs) != len(ps) || len(errs) != len(ps) {
+				panic(fmt.Sprintf("%s: Many returned %d results and %d errors for %d calls", d.Name, len(rs), len(errs), len(ps)))
+			}
+			out := make([]any, len(ps))
+			for i := range out {
+				if errs[i] == nil {
+					out[i] = rs[i]
+				}
+			}
+			return out, errs
+		}
+	}
 	r.Add(m)
 	return m
 }
@@ -100,6 +129,9 @@ func Register[P, R any](r *Registry, d Decl[P, R]) *Method {
 func (r *Registry) Add(m *Method) {
 	if m.Name == "" || strings.HasPrefix(m.Name, "rpc.") {
 		panic(fmt.Sprintf("service: invalid method name %q", m.Name))
+	}
+	if m.CallMany != nil && m.Idempotent {
+		panic("service: " + m.Name + ": a Many form is for read-only methods")
 	}
 	if _, dup := r.byName[m.Name]; dup {
 		panic("service: duplicate method " + m.Name)

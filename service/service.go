@@ -230,8 +230,12 @@ func (s *Service) bindParams(next Handler) Handler {
 	}
 }
 
-// invoke runs the method's handler under the call deadline.
+// invoke runs the method's handler under the call deadline (or, for a call
+// gathered by RunBatch, hands its params to the batch's one call of Many).
 func (s *Service) invoke(ctx context.Context, c *Call) (any, error) {
+	if sl := gathered(ctx, c.Method); sl != nil {
+		return sl.handIn(ctx, c)
+	}
 	if s.cfg.CallTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.cfg.CallTimeout)

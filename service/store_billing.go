@@ -8,6 +8,9 @@ import (
 // ClientStore keeps clients, scoped by reseller subtree and mode.
 type ClientStore interface {
 	FindClient(ctx context.Context, id int64) (*Client, error)
+	// FindClients is FindClient for many ids in one query: one element per id,
+	// nil where FindClient would be not found.
+	FindClients(ctx context.Context, ids []int64) ([]*Client, error)
 	SearchClients(ctx context.Context, q Query) ([]*Client, error)
 	CountClients(ctx context.Context, q Query) (int64, error)
 	CreateClient(ctx context.Context, c *Client) error

@@ -67,32 +67,45 @@ var (
 	hasTimeCache  sync.Map // reflect.Type → bool
 )
 
-// hasTime reports whether values of t can contain a time.Time or Time.
+// hasTime reports whether values of t can contain a time.Time or Time. The
+// answer is cached per type once known; a type being computed is never
+// published as "no" (a provisional answer, seen by a concurrent first call,
+// would leave that call's datetimes unlocalised).
 func hasTime(t reflect.Type) bool {
 	if v, ok := hasTimeCache.Load(t); ok {
 		return v.(bool)
 	}
-	hasTimeCache.Store(t, false) // break cycles
-	res := false
+	res := typeHasTime(t, map[reflect.Type]bool{})
+	hasTimeCache.Store(t, res)
+	return res
+}
+
+// typeHasTime computes hasTime; visiting breaks cycles of recursive types.
+func typeHasTime(t reflect.Type, visiting map[reflect.Type]bool) bool {
+	if v, ok := hasTimeCache.Load(t); ok {
+		return v.(bool)
+	}
+	if visiting[t] {
+		return false // a cycle adds nothing its other paths do not
+	}
+	visiting[t] = true
+	defer delete(visiting, t)
 	switch t.Kind() {
 	case reflect.Struct:
 		if t == timeType || t == paramTimeType {
-			res = true
-			break
+			return true
 		}
 		for i := 0; i < t.NumField(); i++ {
-			if t.Field(i).IsExported() && hasTime(t.Field(i).Type) {
-				res = true
-				break
+			if t.Field(i).IsExported() && typeHasTime(t.Field(i).Type, visiting) {
+				return true
 			}
 		}
 	case reflect.Pointer, reflect.Slice, reflect.Array:
-		res = hasTime(t.Elem())
+		return typeHasTime(t.Elem(), visiting)
 	case reflect.Interface:
-		res = true
+		return true
 	}
-	hasTimeCache.Store(t, res)
-	return res
+	return false
 }
 
 // walkTimes calls fn on every settable time.Time and Time reachable from v.

@@ -85,6 +85,24 @@ func (s *Store) FindClient(ctx context.Context, id int64) (*service.Client, erro
 	return row.toService(), nil
 }
 
+// FindClients loads the clients with the given ids in the principal's scope in
+// one query: the result has one element per id, in order, a client of its own
+// for each (ids may repeat), and nil where FindClient would say not found.
+// Errors: CodeUnavailable, CodeInternal.
+func (s *Store) FindClients(ctx context.Context, ids []int64) ([]*service.Client, error) {
+	found, err := findRows(ctx, s.conn(ctx), clientsTable, ids, func(r *clientRow) int64 { return r.ID })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*service.Client, len(ids))
+	for i, id := range ids {
+		if row := found[id]; row != nil {
+			out[i] = row.toService()
+		}
+	}
+	return out, nil
+}
+
 // SearchClients lists the clients in scope matching q (up to q.Limit+1).
 // Errors: CodeUnavailable, CodeInternal.
 func (s *Store) SearchClients(ctx context.Context, q service.Query) ([]*service.Client, error) {

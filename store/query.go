@@ -115,6 +115,35 @@ func findRow[R any](ctx context.Context, db *gorm.DB, t *table, id any) (*R, err
 	return &row, nil
 }
 
+// findRows loads the rows of t whose keys are among ids from the principal's
+// scope, in one query (ids may repeat; a batch's worth, bounded by the
+// transport's batch limit). keyOf gives a row's key. The map holds the rows
+// found; a key missing from it is missing or out of scope, exactly as findRow
+// would say. Errors: CodeUnavailable, CodeInternal.
+func findRows[R any, K comparable](ctx context.Context, db *gorm.DB, t *table, ids []K, keyOf func(*R) K) (map[K]*R, error) {
+	tx, err := scoped(ctx, db, t)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[K]bool, len(ids))
+	keys := make([]K, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			keys = append(keys, id)
+		}
+	}
+	var rows []R
+	if err := tx.Where(t.keyColumn()+" IN ?", keys).Find(&rows).Error; err != nil {
+		return nil, translate(ctx, err, about(t.noun, nil))
+	}
+	found := make(map[K]*R, len(rows))
+	for i := range rows {
+		found[keyOf(&rows[i])] = &rows[i]
+	}
+	return found, nil
+}
+
 // searchRows lists the rows of t in the principal's scope that match q (up to
 // q.Limit+1). Errors: CodeUnavailable, CodeInternal.
 func searchRows[R any](ctx context.Context, db *gorm.DB, t *table, q service.Query) ([]R, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -16,12 +17,15 @@ import (
 
 // runBare is the bare-handler mode of the bench binary (-bare-listen): a plain
 // net/http server answering GET / (and every path but /clients/) with the bytes
-// of bodyFile (the system.version response billgate gave) as application/json.
-// With dbURL (postgres://… or sqlite://path) it also answers GET /clients/:id
-// with one primary-key lookup, encoded as billgate encodes a client: the
-// HTTP + database limit, with no auth, no middleware, no ORM. The timeouts and
-// keep-alive match billgate's defaults.
-func runBare(addr, bodyFile, dbURL string) error {
+// of bodyFile (the REST system.version response billgate gave) as
+// application/json. With rpcBodyFile it also answers POST / with that file's
+// bytes (the JSON-RPC system.version response billgate gave), after reading
+// the request body: the HTTP limit of each protocol. With dbURL (postgres://…
+// or sqlite://path) it also answers GET /clients/:id with one primary-key
+// lookup, encoded as billgate encodes a client: the HTTP + database limit,
+// with no auth, no middleware, no ORM. The timeouts and keep-alive match
+// billgate's defaults.
+func runBare(addr, bodyFile, rpcBodyFile, dbURL string) error {
 	body, err := os.ReadFile(bodyFile)
 	if err != nil {
 		return err
@@ -35,6 +39,13 @@ func runBare(addr, bodyFile, dbURL string) error {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
 	})
+	if rpcBodyFile != "" {
+		rpcBody, err := os.ReadFile(rpcBodyFile)
+		if err != nil {
+			return err
+		}
+		mux.HandleFunc("POST /{$}", bareRPC(rpcBody))
+	}
 	if lookup != nil {
 		mux.HandleFunc("GET /clients/{id}", func(w http.ResponseWriter, r *http.Request) {
 			id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -66,6 +77,21 @@ func runBare(addr, bodyFile, dbURL string) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	return srv.ListenAndServe()
+}
+
+// bareRPC returns the bare handler's POST /: it reads the request body to the
+// end, as any JSON-RPC server must before it can answer (and as billgate does),
+// without decoding it (decoding is the server's work, not the HTTP limit's),
+// then writes body, billgate's answer to that very request.
+func bareRPC(body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			http.Error(w, `{"error":"read"}`, http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}
 }
 
 // bareLookup returns the bare handler's primary-key lookup on dbURL, with the

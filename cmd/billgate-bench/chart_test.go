@@ -22,7 +22,7 @@ func TestScenarioOrder(t *testing.T) {
 func TestWriteChart(t *testing.T) {
 	rs := sample()
 	rs = append(rs, res(dbSQLite, scBare, "", 30000, time.Millisecond))
-	rs[3].ItemsPS = 0 // a scenario without a value is left out, not drawn at 0 on a log axis
+	rs[4].ItemsPS = 0 // a scenario without a value is left out, not drawn at 0 on a log axis
 	path := filepath.Join(t.TempDir(), "sub", "chart.png")
 	if err := writeChart(path, rs); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,9 @@
 // side by side with their baselines:
 //
 //   - a bare net/http handler (a subprocess of this binary) returning the bytes
-//     of system.version, against system.version over REST and JSON-RPC;
+//     of system.version, against system.version over REST (GET /, REST bytes)
+//     and over JSON-RPC (POST /, the request body read, JSON-RPC bytes): each
+//     protocol against its own HTTP limit;
 //   - a raw driver primary-key lookup loop against clients.get over REST and
 //     JSON-RPC, random ids (and, for reference, the bare handler doing the
 //     same lookup: the HTTP + database limit);
@@ -74,11 +76,12 @@ type config struct {
 func main() {
 	var (
 		bareListen = flag.String("bare-listen", "", "internal: serve the bare handler on this address and nothing else")
-		bareBody   = flag.String("bare-body", "", "internal: file holding the bare handler's response body")
+		bareBody   = flag.String("bare-body", "", "internal: file holding the bare handler's response body (GET /)")
+		bareRPC    = flag.String("bare-rpc-body", "", "internal: file holding the bare handler's response body to POST / (JSON-RPC)")
 		bareDB     = flag.String("bare-db", "", "internal: database of the bare handler's GET /clients/:id (postgres://… or sqlite://path)")
 		cfg        config
 		dbs        = flag.String("db", "sqlite,postgres", "databases to run on: sqlite, postgres or both")
-		runRe      = flag.String("run", "", "only the scenarios whose id matches this regexp (bare, version.rest, version.rpc, raw, bare.get, get.rest, get.rpc, batch, tx.spread, tx.one, search, search.1, usage.batch); implies -out '' -chart '' unless given")
+		runRe      = flag.String("run", "", "only the scenarios whose id matches this regexp (bare, version.rest, bare.rpc, version.rpc, raw, bare.get, get.rest, get.rpc, batch, tx.spread, tx.one, search, search.1, usage.batch); implies -out '' -chart '' unless given")
 		cpuprofile = flag.String("cpuprofile", "", "write the harness's own CPU profile (the load generator) to this file")
 	)
 	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "measured duration of each scenario")
@@ -97,7 +100,7 @@ func main() {
 	flag.Parse()
 
 	if *bareListen != "" {
-		if err := runBare(*bareListen, *bareBody, *bareDB); err != nil {
+		if err := runBare(*bareListen, *bareBody, *bareRPC, *bareDB); err != nil {
 			fmt.Fprintln(os.Stderr, "bare handler:", err)
 			os.Exit(1)
 		}

@@ -16,8 +16,9 @@ const (
 // Scenario ids. A scenario's baseline is another scenario of the same database
 // (see Result.BaselineID).
 const (
-	scBare       = "bare"         // bare net/http handler, the system.version bytes
+	scBare       = "bare"         // bare net/http handler, GET /: the REST system.version bytes
 	scVersionRES = "version.rest" // system.version, GET /
+	scBareRPC    = "bare.rpc"     // bare net/http handler, POST /: the JSON-RPC system.version bytes
 	scVersionRPC = "version.rpc"  // system.version, POST / (JSON-RPC)
 	scRaw        = "raw"          // raw driver primary-key lookup loop
 	scBareGet    = "bare.get"     // bare net/http handler doing the raw lookup: the HTTP + database limit
@@ -144,9 +145,13 @@ func BaselineRatio(results []Result, r Result) (ratio float64, baseline string, 
 // Check is one target on one database.
 type Check struct {
 	DB, Target, Measured string
-	// Status is PASS, FAIL or n/a (not measured).
+	// Status is PASS, FAIL, n/a (not measured) or statusInfo.
 	Status string
 }
+
+// statusInfo is the Status of a row given for information next to a target:
+// a figure that is neither passed nor failed.
+const statusInfo = "—"
 
 func status(pass bool) string {
 	if pass {
@@ -160,7 +165,7 @@ func Checks(results []Result, dbs []string) []Check {
 	var out []Check
 	for _, db := range dbs {
 		get := func(id string) (Result, bool) { return find(results, db, id) }
-		ratioCheck := func(target, id, base string, min float64) {
+		ratio := func(target, id, base string, min float64) Check {
 			c := Check{DB: db, Target: target, Status: "n/a", Measured: "not measured"}
 			r, ok1 := get(id)
 			b, ok2 := get(base)
@@ -174,6 +179,13 @@ func Checks(results []Result, dbs []string) []Check {
 					c.Measured += fmt.Sprintf(", %d errors", r.Errors)
 				}
 			}
+			return c
+		}
+		ratioCheck := func(target, id, base string, min float64) { out = append(out, ratio(target, id, base, min)) }
+		// ratioInfo gives a ratio for information: measured, never judged.
+		ratioInfo := func(target, id, base string) {
+			c := ratio(target, id, base, 0)
+			c.Status = statusInfo
 			out = append(out, c)
 		}
 		gapCheck := func(target, a, b string) {
@@ -187,10 +199,18 @@ func Checks(results []Result, dbs []string) []Check {
 			}
 			out = append(out, c)
 		}
-		ratioCheck("system.version REST ≥ 85% of the bare handler", scVersionRES, scBare, targetVersionRatio)
-		ratioCheck("system.version JSON-RPC ≥ 85% of the bare handler", scVersionRPC, scBare, targetVersionRatio)
+		// Each protocol against the bare handler answering its own request
+		// with the same bytes (GET / and REST bytes, POST / and JSON-RPC bytes).
+		ratioCheck("system.version REST ≥ 85% of the bare handler (GET /, same bytes)", scVersionRES, scBare, targetVersionRatio)
+		ratioCheck("system.version JSON-RPC ≥ 85% of the bare handler (POST /, same bytes)", scVersionRPC, scBareRPC, targetVersionRatio)
+		// The issue's clients.get target, against the raw loop, stays as
+		// defined; each is followed by clients.get against the HTTP + database
+		// limit, the most an HTTP server reaches when the load generator, the
+		// server and the database share the cores (see method).
 		ratioCheck("clients.get REST ≥ 70% of the raw lookup loop", scGetREST, scRaw, targetGetRatio)
+		ratioInfo("clients.get REST, share of the bare net/http + driver lookup (HTTP + database limit; information)", scGetREST, scBareGet)
 		ratioCheck("clients.get JSON-RPC ≥ 70% of the raw lookup loop", scGetRPC, scRaw, targetGetRatio)
+		ratioInfo("clients.get JSON-RPC, share of the bare net/http + driver lookup (HTTP + database limit; information)", scGetRPC, scBareGet)
 		gapCheck("system.version: REST and JSON-RPC within 10%", scVersionRES, scVersionRPC)
 		gapCheck("clients.get: REST and JSON-RPC within 10%", scGetREST, scGetRPC)
 		ratioCheck("100-element batch ≥ 5× the items/s of single calls", scBatch, scGetRPC, targetBatchRatio)
@@ -310,9 +330,39 @@ func RenderChecks(checks []Check) string {
 	var b strings.Builder
 	b.WriteString("| database | target | measured | result |\n|---|---|---|---|\n")
 	for _, c := range checks {
-		fmt.Fprintf(&b, "| %s | %s | %s | **%s** |\n", c.DB, c.Target, c.Measured, c.Status)
+		st := "**" + c.Status + "**"
+		if c.Status == statusInfo {
+			st = c.Status // not a verdict: not in bold
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.DB, c.Target, c.Measured, st)
 	}
 	return b.String()
+}
+
+// limitNote explains the informational clients.get rows of the targets, with
+// the share of the raw lookup loop that the bare handler doing the same lookup
+// reached on each database of results ("" when neither was measured).
+func limitNote(results []Result) string {
+	var shares []string
+	for _, db := range databases(results) {
+		bg, ok1 := find(results, db, scBareGet)
+		raw, ok2 := find(results, db, scRaw)
+		if ratio, ok := Ratio(bg.ItemsPS, raw.ItemsPS); ok1 && ok2 && ok {
+			of := ""
+			if len(shares) == 0 {
+				of = " of the loop"
+			}
+			shares = append(shares, fmt.Sprintf("%.0f%%%s on %s", ratio*100, of, db))
+		}
+	}
+	if len(shares) == 0 {
+		return ""
+	}
+	return "The rows marked “—” are for information, not targets: clients.get as a share of the bare net/http handler doing the same " +
+		"primary-key lookup (the HTTP + database limit). The issue’s clients.get target, against the raw lookup loop, is kept as the issue defines it, " +
+		"but no HTTP server reaches it on a machine where the load generator, the server and the database share the cores: " +
+		"in this run the bare handler doing nothing but that lookup reached " + strings.Join(shares, " and ") +
+		" (see “How it measures”).\n"
 }
 
 // keepMarker starts the hand-written part of docs/BENCHMARKS.md that a new run
@@ -348,6 +398,9 @@ func RenderDoc(r Report, kept string) string {
 	}
 	b.WriteString("## Targets\n\n")
 	b.WriteString(RenderChecks(Checks(r.Results, databases(r.Results))))
+	if note := limitNote(r.Results); note != "" {
+		b.WriteString("\n" + note)
+	}
 	b.WriteString("\n## Results\n\n")
 	b.WriteString(RenderTable(r.Results))
 	b.WriteString("\n“items/s” counts successful calls (each element of a batch is one); ")
@@ -398,15 +451,34 @@ const method = `## How it measures
   defaults (log level info: one JSON log line per call, to a file).
 - **Baselines.** The bare handler is a plain ` + "`net/http`" + ` server in a subprocess of the
   bench binary (` + "`billgate-bench -bare-listen …`" + `, same GOMAXPROCS and keep-alive as
-  the server) writing the exact bytes ` + "`GET /`" + ` returned: the HTTP limit of the
-  machine. The raw lookup loop runs in the harness itself: pgx (pgxpool) on
-  PostgreSQL, database/sql with the same pure-Go SQLite driver on SQLite,
+  the server): the HTTP limit of the machine, one per protocol. To ` + "`GET /`" + ` it
+  writes the exact bytes billgate's ` + "`GET /`" + ` returned; to ` + "`POST /`" + ` it reads the
+  request body to the end (as any JSON-RPC server must) and writes the exact
+  bytes billgate's JSON-RPC ` + "`system.version`" + ` answer carried (the harness sends
+  both the same request, whose id is fixed). Each ` + "`system.version`" + ` scenario is
+  compared with its own protocol's baseline: a JSON-RPC call is a POST with a
+  body and its answer an envelope, so the load generator and the kernel do
+  more per request whatever the server does. The raw lookup loop runs in the
+  harness itself: pgx (pgxpool) on PostgreSQL, database/sql with the same
+  pure-Go SQLite driver on SQLite,
   ` + "`SELECT <every column> FROM clients WHERE id = $1`" + ` with random ids, one pool
   connection per worker: the database limit. For reference, the bare handler
   also answers ` + "`GET /clients/:id`" + ` with that lookup, encoded as billgate encodes a
   client (no auth, no middleware, no ORM; billgate's pool sizes): the HTTP +
   database limit, i.e. the most a server can reach against the raw loop when
   the load generator shares the CPUs.
+- **clients.get and the raw loop.** The issue's target (clients.get ≥ 70% of
+  the raw lookup loop) is kept as defined, pass or fail, and each is followed
+  by an informational row (“—”): clients.get as a share of the bare handler
+  doing the same lookup. On a 2-core machine where the load generator, the
+  server and the database share the CPUs, the raw loop is out of reach of any
+  HTTP server: the loop spends the cores on the driver and the database alone,
+  while every HTTP call adds, on the same cores, the load generator building
+  the request and reading the answer, and the server parsing it, encoding the
+  row and writing the answer, with the syscalls of both sides; with nothing
+  behind it, a bare HTTP round trip already costs about as much CPU as the
+  loop's lookup. The bare handler doing nothing but the lookup reaches only
+  about a quarter of the loop here (each run's figure is under the targets).
 - **Load.** Closed loop with a fixed concurrency (each worker sends its next
   request when the previous answer is in; no pacing), for a fixed duration per
   scenario after an unmeasured warm-up on the same connections. The loop is
@@ -417,8 +489,8 @@ const method = `## How it measures
   need a fresh random id per request, which fortio's fixed-URL HTTP runner
   cannot do. vegeta, the library the issue names, is not reachable from this
   machine's module proxy. Answers are checked by status (REST) and by the
-  JSON-RPC envelope's prefix, without decoding bodies, so the load generator
-  spends the same on both protocols. Percentiles are exact (nearest rank over
+  JSON-RPC envelope's prefix, without decoding bodies, so that checking an
+  answer costs the load generator the same on both protocols. Percentiles are exact (nearest rank over
   every request's latency), not histogram estimates.
 - **Data.** A few rows through the API (the client of the one-client ledger
   scenario); the bulk of the clients directly in the database after the

@@ -13,30 +13,35 @@ func res(db, id, baseline string, itemsPS float64, p99 time.Duration) Result {
 		RSSOf:   rssServer, PeakRSS: 40_000_000}
 }
 
-// sample is a full set of PostgreSQL results: bare 10,000/s; version REST 9,000
-// (90%, pass), JSON-RPC 8,000 (80%, fail); raw 5,000; get REST 3,600 (72%,
-// pass) and JSON-RPC 3,000 (60%, fail); batch 16,000 items/s (5.33× of 3,000,
-// pass); search p99 25 ms on one connection (fail), 90 ms on 16; RSS 160 MB
-// during the batch (fail).
+// sample is a full set of PostgreSQL results: bare GET 10,000/s, version REST
+// 9,000 (90%, pass); bare POST 9,000/s, version JSON-RPC 8,000 (89% of its own
+// baseline, pass; 80% of the GET one); raw 5,000, bare + lookup 4,000; get
+// REST 3,600 (72%, pass; 90% of bare + lookup) and JSON-RPC 3,000 (60%, fail;
+// 75%); batch 16,000 items/s (5.33× of 3,000, pass); search p99 25 ms on one
+// connection (fail), 90 ms on 16; RSS 160 MB during the batch (fail).
 func sample() []Result {
 	rs := []Result{
 		res(dbPostgres, scBare, "", 10000, time.Millisecond),
 		res(dbPostgres, scVersionRES, scBare, 9000, time.Millisecond),
-		res(dbPostgres, scVersionRPC, scBare, 8000, time.Millisecond),
+		res(dbPostgres, scBareRPC, "", 9000, time.Millisecond),
+		res(dbPostgres, scVersionRPC, scBareRPC, 8000, time.Millisecond),
 		res(dbPostgres, scRaw, "", 5000, time.Millisecond),
+		res(dbPostgres, scBareGet, scRaw, 4000, time.Millisecond),
 		res(dbPostgres, scGetREST, scRaw, 3600, 2*time.Millisecond),
 		res(dbPostgres, scGetRPC, scRaw, 3000, 2*time.Millisecond),
 		res(dbPostgres, scBatch, scGetRPC, 16000, 90*time.Millisecond),
 		res(dbPostgres, scSearch, "", 200, 90*time.Millisecond),
 		res(dbPostgres, scSearch1, "", 60, 25*time.Millisecond),
 	}
-	rs[8].Concurrency = 1
+	rs[10].Concurrency = 1
 	rs[0].RSSOf, rs[0].PeakRSS = rssBare, 300_000_000 // the bare handler's RSS does not count
-	rs[3].RSSOf, rs[3].PeakRSS = "", 0
-	rs[6].PeakRSS = 160_000_000
+	rs[2].RSSOf, rs[2].PeakRSS = rssBare, 300_000_000
+	rs[5].RSSOf, rs[5].PeakRSS = rssBare, 300_000_000
+	rs[4].RSSOf, rs[4].PeakRSS = "", 0
+	rs[8].PeakRSS = 160_000_000
 	rs[1].CPU = CPUSplit{Server: 1.2, Harness: 0.654, Other: 0.03}
 	rs[1].NewConns = 12
-	rs[3].NewConns = -1
+	rs[4].NewConns = -1
 	return rs
 }
 
@@ -55,9 +60,11 @@ func TestChecks(t *testing.T) {
 	checks := Checks(sample(), []string{dbPostgres})
 	want := map[string]string{
 		"system.version REST ≥":             "PASS",
-		"system.version JSON-RPC ≥":         "FAIL",
+		"system.version JSON-RPC ≥":         "PASS", // against its own baseline, not the GET one
 		"clients.get REST ≥":                "PASS",
+		"clients.get REST, share":           statusInfo,
 		"clients.get JSON-RPC ≥":            "FAIL",
+		"clients.get JSON-RPC, share":       statusInfo,
 		"system.version: REST and JSON-RPC": "FAIL", // 9,000 vs 8,000: 11.1% apart
 		"clients.get: REST and JSON-RPC":    "FAIL", // 3,600 vs 3,000: 16.7% apart
 		"100-element batch":                 "PASS",
@@ -84,14 +91,51 @@ func TestChecks(t *testing.T) {
 	if c := statusOf(t, checks, dbPostgres, "system.version REST ≥"); c.Measured != "90% (9,000 vs 10,000 /s)" {
 		t.Errorf("ratio measured as %q", c.Measured)
 	}
+	if c := statusOf(t, checks, dbPostgres, "system.version JSON-RPC ≥"); c.Measured != "89% (8,000 vs 9,000 /s)" {
+		t.Errorf("JSON-RPC ratio measured as %q", c.Measured)
+	}
+	if c := statusOf(t, checks, dbPostgres, "clients.get JSON-RPC, share"); c.Measured != "75% (3,000 vs 4,000 /s)" {
+		t.Errorf("JSON-RPC share of the HTTP + database limit measured as %q", c.Measured)
+	}
+	// Each informational row comes right after the issue's target it explains.
+	for i, c := range checks {
+		if c.Status == statusInfo && (i == 0 || !strings.HasPrefix(checks[i-1].Target, strings.SplitN(c.Target, ",", 2)[0]+" ≥ 70%")) {
+			t.Errorf("%q follows %q", c.Target, checks[i-1].Target)
+		}
+	}
+}
+
+func TestRenderChecksInfoRows(t *testing.T) {
+	out := RenderChecks(Checks(sample(), []string{dbPostgres}))
+	if !strings.Contains(out, "| 90% (3,600 vs 4,000 /s) | — |\n") {
+		t.Errorf("informational row is not plain:\n%s", out)
+	}
+	if !strings.Contains(out, "| 72% (3,600 vs 5,000 /s) | **PASS** |\n") {
+		t.Errorf("the issue's clients.get row is gone:\n%s", out)
+	}
+}
+
+func TestLimitNote(t *testing.T) {
+	rs := append(sample(), res(dbSQLite, scRaw, "", 10000, time.Millisecond), res(dbSQLite, scBareGet, scRaw, 2700, time.Millisecond))
+	if got := limitNote(rs); !strings.Contains(got, "reached 80% of the loop on PostgreSQL and 27% on SQLite (see") {
+		t.Errorf("limitNote = %q", got)
+	}
+	if got := limitNote(sample()[:4]); got != "" {
+		t.Errorf("limitNote without the lookups = %q", got)
+	}
 }
 
 func TestChecksEdgeCases(t *testing.T) {
-	// Nothing measured on SQLite: every target n/a; no search target on SQLite.
+	// Nothing measured on SQLite: every target n/a (the informational rows
+	// are never judged); no search target on SQLite.
 	checks := Checks(sample(), []string{dbSQLite})
 	for _, c := range checks {
-		if c.Status != "n/a" || c.Measured != "not measured" {
-			t.Errorf("%s: %s %q, want n/a", c.Target, c.Status, c.Measured)
+		want := "n/a"
+		if strings.Contains(c.Target, "information") {
+			want = statusInfo
+		}
+		if c.Status != want || c.Measured != "not measured" {
+			t.Errorf("%s: %s %q, want %s", c.Target, c.Status, c.Measured, want)
 		}
 		if strings.Contains(c.Target, "clients.search") {
 			t.Errorf("a search target on SQLite: %+v", c)
@@ -101,8 +145,8 @@ func TestChecksEdgeCases(t *testing.T) {
 	// errors fail a ratio target that the throughput alone would pass
 	rs[1].Errors = 3
 	// a search on fewer than 1,000,000 rows is not the target's
-	rs[8].Clients = 100_000
-	rs[8].P99 = time.Millisecond
+	rs[10].Clients = 100_000
+	rs[10].P99 = time.Millisecond
 	checks = Checks(rs, []string{dbPostgres})
 	if c := statusOf(t, checks, dbPostgres, "system.version REST ≥"); c.Status != "FAIL" || !strings.Contains(c.Measured, "3 errors") {
 		t.Errorf("with errors: %s %q", c.Status, c.Measured)
@@ -111,25 +155,29 @@ func TestChecksEdgeCases(t *testing.T) {
 		t.Errorf("search on 100,000 rows: %s", c.Status)
 	}
 	// within 10%: 9,500 vs 9,000 is 5.3% apart; exactly at the limits passes
-	rs[2].ItemsPS = 9500
+	rs[3].ItemsPS = 9500
 	rs[1].Errors = 0
-	rs[4].ItemsPS = 3500  // 70% of 5,000
-	rs[6].ItemsPS = 15000 // 5× of 3,000
-	rs[8].Clients, rs[8].P99 = 1_000_000, 20*time.Millisecond
-	rs[6].PeakRSS = 150_000_000
+	rs[6].ItemsPS = 3500  // 70% of 5,000
+	rs[8].ItemsPS = 15000 // 5× of 3,000
+	rs[10].Clients, rs[10].P99 = 1_000_000, 20*time.Millisecond
+	rs[8].PeakRSS = 150_000_000
 	checks = Checks(rs, []string{dbPostgres})
 	for _, prefix := range []string{"system.version: REST", "clients.get REST ≥", "100-element", "clients.search", "server peak RSS"} {
 		if c := statusOf(t, checks, dbPostgres, prefix); c.Status != "PASS" {
 			t.Errorf("%s at the limit: %s (%s)", prefix, c.Status, c.Measured)
 		}
 	}
+	rs[3].ItemsPS = 7650 // 85% of its own baseline, 9,000 (76.5% of the GET one)
+	if c := statusOf(t, Checks(rs, []string{dbPostgres}), dbPostgres, "system.version JSON-RPC ≥"); c.Status != "PASS" {
+		t.Errorf("JSON-RPC at the limit: %s (%s)", c.Status, c.Measured)
+	}
 }
 
 func TestRenderTable(t *testing.T) {
 	table := RenderTable(sample())
 	lines := strings.Split(strings.TrimSpace(table), "\n")
-	if len(lines) != 2+9 {
-		t.Fatalf("%d lines, want header, rule and 9 rows:\n%s", len(lines), table)
+	if len(lines) != 2+11 {
+		t.Fatalf("%d lines, want header, rule and 11 rows:\n%s", len(lines), table)
 	}
 	if !strings.HasPrefix(lines[0], "| database | scenario | conns | req/s | items/s | p50 ms | p99 ms | p99.9 ms | errors | peak RSS MB | CPU cores server/db/gen/other | CPU µs per item server/db/gen | PG sessions opened | vs baseline |") {
 		t.Errorf("header %q", lines[0])
@@ -142,6 +190,8 @@ func TestRenderTable(t *testing.T) {
 	wantRows := []string{
 		"| PostgreSQL | bare label | 16 | 10,000 | 10,000 | 0.50 | 1.00 | 2.00 | 0 | 300.0 (bare handler) | 0.00/0.00/0.00/0.00 | 0/0/0 | 0 | baseline |",
 		"| PostgreSQL | version.rest label | 16 | 9,000 | 9,000 | 0.50 | 1.00 | 2.00 | 0 | 40.0 | 1.20/0.00/0.65/0.03 | 133/0/73 | 12 | 0.90× bare label |",
+		"| PostgreSQL | bare.rpc label | 16 | 9,000 | 9,000 | 0.50 | 1.00 | 2.00 | 0 | 300.0 (bare handler) | 0.00/0.00/0.00/0.00 | 0/0/0 | 0 | baseline |",
+		"| PostgreSQL | version.rpc label | 16 | 8,000 | 8,000 | 0.50 | 1.00 | 2.00 | 0 | 40.0 | 0.00/0.00/0.00/0.00 | 0/0/0 | 0 | 0.89× bare.rpc label |",
 		"| PostgreSQL | raw label | 16 | 5,000 | 5,000 | 0.50 | 1.00 | 2.00 | 0 | — | 0.00/0.00/0.00/0.00 | 0/0/0 | — | baseline |",
 		"| PostgreSQL | batch label | 16 | 16,000 | 16,000 | 45.0 | 90.0 | 180 | 0 | 160.0 | 0.00/0.00/0.00/0.00 | 0/0/0 | 0 | 5.33× get.rpc label |",
 	}
@@ -205,7 +255,8 @@ func TestRenderDocKeepsTheHandWrittenPart(t *testing.T) {
 		Notes: []string{"PostgreSQL was skipped."}}
 	first := RenderDoc(rep, KeptPart("# old file without a marker"))
 	for _, want := range []string{"2 CPUs (`nproc`), Test CPU", "`make bench`", "2026-11-21 10:00 UTC", "![", "(benchmarks.png)",
-		"> PostgreSQL was skipped.", "## Targets", "## Results", "**FAIL**", "fortio", keepMarker} {
+		"> PostgreSQL was skipped.", "## Targets", "## Results", "**FAIL**", "fortio", keepMarker,
+		"reached 80% of the loop on PostgreSQL (see", "POST /"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("document lacks %q", want)
 		}
