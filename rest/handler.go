@@ -27,11 +27,7 @@ func (rt *route) serve(c echo.Context) error {
 	sess := service.NewSession(service.ProtoREST, r.Header.Get(HeaderRequestID), service.CredentialsFromHTTP(r))
 	res, err := rt.svc.Invoke(r.Context(), sess, rt.m.Name, args)
 	h := c.Response().Header()
-	for k, vs := range sess.Headers() {
-		for _, v := range vs {
-			h.Add(k, v)
-		}
-	}
+	sess.CopyHeaders(h)
 	if err != nil {
 		return writeError(c, service.AsError(err))
 	}

@@ -133,9 +133,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out := getBuffer()
 	defer putBuffer(out)
 	replies := h.serve(ctx, sess, body, out)
-	for k, v := range sess.Headers() {
-		hdr[k] = v
-	}
+	sess.CopyHeaders(hdr)
 	if replies == 0 {
 		w.WriteHeader(http.StatusNoContent)
 		return

@@ -165,10 +165,8 @@ func (h *WebSocketHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.calls.fail(w, http.StatusBadRequest, service.AsError(err))
 		return
 	}
-	hdr := sess.Headers()
-	if hdr == nil {
-		hdr = http.Header{}
-	}
+	hdr := http.Header{}
+	sess.CopyHeaders(hdr)
 	hdr.Set(service.HeaderAPIVersion, version)
 	hdr.Set("X-Request-Id", reqID)
 	if h.isClosing() {

@@ -93,11 +93,15 @@ func (s *Session) SetHeader(k, v string) {
 	s.headers.Set(k, v)
 }
 
-// Headers returns the response headers recorded by the calls of this session.
-func (s *Session) Headers() http.Header {
+// CopyHeaders sets the response headers recorded by the calls of this
+// session on dst (replacing dst's values of the same names). Call it once the
+// session's calls are done: the value slices are handed over, not copied.
+func (s *Session) CopyHeaders(dst http.Header) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.headers.Clone()
+	for k, v := range s.headers {
+		dst[k] = v
+	}
 }
 
 // Principal is the authenticated caller of a call: who, in which reseller

@@ -274,8 +274,8 @@ func TestVersionChangesRewriteRequestsAndResults(t *testing.T) {
 		}
 		return string(b), sess
 	}
-	if got, sess := call("", ""); got != `{"new_name":"x","at":"2026-01-02T03:04:05Z"}` || sess.Headers().Get(HeaderAPIVersion) != "2027-01-01" {
-		t.Errorf("latest: %s %v", got, sess.Headers())
+	if got, sess := call("", ""); got != `{"new_name":"x","at":"2026-01-02T03:04:05Z"}` || sess.headers.Get(HeaderAPIVersion) != "2027-01-01" {
+		t.Errorf("latest: %s %v", got, sess.headers)
 	}
 	if got, _ := call("2026-11-21", ""); got != `{"at":"2026-01-02T03:04:05Z","old_name":"x"}` || strings.Join(order, ",") != "up,down 2027" {
 		t.Errorf("2026-11-21: %s (%v)", got, order)
@@ -284,8 +284,8 @@ func TestVersionChangesRewriteRequestsAndResults(t *testing.T) {
 	if got != `{"at":"2026-01-02 12:04:05+0900","marked":true,"old_name":"x"}` || strings.Join(order, ",") != "up,down 2027,down 2026" {
 		t.Errorf("legacy: %s (%v)", got, order)
 	}
-	if sess.Headers().Get(HeaderAPIVersion) != LegacyVersion {
-		t.Errorf("legacy call answered as %q", sess.Headers().Get(HeaderAPIVersion))
+	if sess.headers.Get(HeaderAPIVersion) != LegacyVersion {
+		t.Errorf("legacy call answered as %q", sess.headers.Get(HeaderAPIVersion))
 	}
 	_, err = s.Invoke(context.Background(), NewSession(ProtoREST, "r", Credentials{APIVersion: "2020-01-01"}), "test.rename", Args{})
 	if e := AsError(err); e == nil || e.Code != CodeInvalidParams || e.Fields[HeaderAPIVersion] == "" ||

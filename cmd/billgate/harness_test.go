@@ -128,6 +128,40 @@ func startServer(t *testing.T, dbURL string, env map[string]string) *server {
 	}
 }
 
+// logSoFar returns the server's stderr with every line logged before the
+// call. The log is buffered (logwriter.go: written out every ~100 ms, errors
+// at once), so a line logged during a call may not be on stderr yet when the
+// reply arrives. logSoFar makes one more call, with a request id of its own,
+// and polls stderr for that call's line with a generous deadline: lines are
+// written in order, so everything logged before is there too. The server
+// must log calls (log level info or debug).
+func (s *server) logSoFar(t *testing.T) string {
+	t.Helper()
+	id := fmt.Sprintf("log-barrier-%d", time.Now().UnixNano())
+	a := auth{key: adminKey, header: map[string]string{"X-Request-Id": id}}
+	s.raw(t, a, "POST", "/", "application/json", []byte(`{"jsonrpc":"2.0","id":1,"method":"iam.users.count"}`))
+	return s.waitLog(t, "the call line of request "+id, func(log string) bool {
+		return strings.Contains(log, `"request_id":"`+id+`"`)
+	})
+}
+
+// waitLog polls the server's stderr until ok accepts it (see logSoFar) and
+// returns it; it fails the test after a minute.
+func (s *server) waitLog(t *testing.T, what string, ok func(log string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		log := s.stderr.String()
+		if ok(log) {
+			return log
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log never showed %s:\n%s", what, log)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // auth is how a request authenticates.
 type auth struct {
 	key    string // X-Api-Key

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -29,6 +30,9 @@ type metrics struct {
 	jwtCalls     *prometheus.CounterVec
 	httpRequests *prometheus.CounterVec
 	httpInFlight prometheus.Gauge
+
+	callCache   sync.Map // callKey → *callObserver
+	statusCache sync.Map // HTTP status → prometheus.Counter
 }
 
 // newMetrics registers billgate's metrics, the database pool collector over
@@ -80,13 +84,47 @@ func (m *metrics) observeCalls(next service.Handler) service.Handler {
 		if err != nil {
 			code = string(service.CodeOf(err))
 		}
-		m.calls.WithLabelValues(c.Method.Name, c.Session.Protocol, code).Inc()
-		m.callDuration.WithLabelValues(c.Method.Name, c.Session.Protocol, code).Observe(time.Since(c.Start).Seconds())
+		o := m.callSeries(c.Method.Name, c.Session.Protocol, code)
+		o.calls.Inc()
+		o.duration.Observe(time.Since(c.Start).Seconds())
 		if p := c.Principal; p != nil && p.ViaJWT {
 			m.jwtCalls.WithLabelValues(strconv.FormatInt(p.UserID, 10)).Inc()
 		}
 		return res, err
 	}
+}
+
+// callKey names one series of the call metrics.
+type callKey struct{ method, protocol, code string }
+
+// callObserver holds the series of one callKey, looked up once: resolving
+// label values hashes them on every call, a cost every call paid.
+type callObserver struct {
+	calls    prometheus.Counter
+	duration prometheus.Observer
+}
+
+// callSeries returns the series of a method, protocol and code (a bounded
+// set: registered methods × three protocols × error codes).
+func (m *metrics) callSeries(method, protocol, code string) *callObserver {
+	k := callKey{method, protocol, code}
+	if o, ok := m.callCache.Load(k); ok {
+		return o.(*callObserver)
+	}
+	o, _ := m.callCache.LoadOrStore(k, &callObserver{
+		calls:    m.calls.WithLabelValues(method, protocol, code),
+		duration: m.callDuration.WithLabelValues(method, protocol, code),
+	})
+	return o.(*callObserver)
+}
+
+// statusSeries returns the counter of HTTP responses with status.
+func (m *metrics) statusSeries(status int) prometheus.Counter {
+	if c, ok := m.statusCache.Load(status); ok {
+		return c.(prometheus.Counter)
+	}
+	c, _ := m.statusCache.LoadOrStore(status, m.httpRequests.WithLabelValues(strconv.Itoa(status)))
+	return c.(prometheus.Counter)
 }
 
 // observeBatch records the size of a JSON-RPC batch (rpc.Options.OnBatch).
@@ -101,7 +139,7 @@ func (m *metrics) observeHTTP(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := next(c); err != nil {
 			c.Error(err)
 		}
-		m.httpRequests.WithLabelValues(strconv.Itoa(c.Response().Status)).Inc()
+		m.statusSeries(c.Response().Status).Inc()
 		return nil
 	}
 }

@@ -244,7 +244,7 @@ func TestLogsCarryRequestIDsAndNoSecrets(t *testing.T) {
 		t.Errorf("generated request ids: %q %q %q", genREST, genRPC, replaced)
 	}
 
-	out := s.stderr.String()
+	out := s.logSoFar(t)
 	for name, sec := range secrets {
 		if sec == "" {
 			t.Fatalf("secret %s is empty: the test lost track of it", name)

@@ -365,7 +365,7 @@ func TestPostgresOutageUnderLoad(t *testing.T) {
 	if unavailable == 0 {
 		t.Error("billgate_calls_total counts no unavailable call")
 	}
-	logs := s.stderr.String()
+	logs := s.logSoFar(t)
 	if strings.Contains(logs, pg.password) {
 		t.Error("the database password is in the log")
 	}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// BenchmarkHandler measures the whole HTTP handler in process (no sockets, no
+// load generator): what one call costs the server above net/http, next to a
+// bare handler writing the same bytes. `make bench` measures the real thing
+// over TCP; this is the quick loop for finding where the CPU goes:
+//
+//	go test ./cmd/billgate -run '^$' -bench Handler -benchmem
+func BenchmarkHandler(b *testing.B) {
+	ctx := context.Background()
+	getenv := func(k string) string {
+		return map[string]string{
+			"BILLGATE_DATABASE_URL":   "sqlite://" + b.TempDir() + "/bench.db",
+			"BILLGATE_ADMIN_API_KEY":  adminKey,
+			"BILLGATE_LOG_LEVEL":      "info",
+			"BILLGATE_AUTO_MIGRATE":   "true",
+			"BILLGATE_ADMIN_PASSWORD": "bench-password",
+		}[k]
+	}
+	cfg, err := loadConfig("", getenv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	log, err := newLogger(io.Discard, cfg.LogLevel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := open(ctx, cfg, log, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.store.Close()
+	if err := bootstrap(ctx, a, io.Discard); err != nil {
+		b.Fatal(err)
+	}
+	h := handler(a)
+	do := func(method, path, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("X-Api-Key", adminKey)
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	created := do("POST", "/clients", `{"name":"Bench client","currency":"USD"}`)
+	if created.Code != http.StatusCreated {
+		b.Fatalf("create client: %d %s", created.Code, created.Body)
+	}
+	var id int64
+	if _, err := fmt.Sscanf(created.Body.String(), `{"id":%d`, &id); err != nil {
+		b.Fatalf("client id in %s: %v", created.Body, err)
+	}
+	batch := new(bytes.Buffer)
+	batch.WriteString("[")
+	for i := range 100 {
+		if i > 0 {
+			batch.WriteString(",")
+		}
+		fmt.Fprintf(batch, `{"jsonrpc":"2.0","method":"clients.get","params":{"id":%d},"id":%d}`, id, i)
+	}
+	batch.WriteString("]")
+	version := do("GET", "/", "").Body.Bytes()
+	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(version)
+	})
+	cases := []struct {
+		name, method, path, body string
+		h                        http.Handler
+	}{
+		{"bare", "GET", "/", "", bare},
+		{"version.rest", "GET", "/", "", h},
+		{"version.rpc", "POST", "/", `{"jsonrpc":"2.0","method":"system.version","id":1}`, h},
+		{"get.rest", "GET", fmt.Sprintf("/clients/%d", id), "", h},
+		{"get.rpc", "POST", "/", fmt.Sprintf(`{"jsonrpc":"2.0","method":"clients.get","params":{"id":%d},"id":1}`, id), h},
+		{"get.batch100", "POST", "/", batch.String(), h},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			body := []byte(c.body)
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(c.method, c.path, bytes.NewReader(body))
+				req.Header.Set("X-Api-Key", adminKey)
+				clear(w.h)
+				w.status = 0
+				c.h.ServeHTTP(w, req)
+				if w.status != 0 && w.status != http.StatusOK {
+					b.Fatalf("%s: status %d", c.name, w.status)
+				}
+			}
+		})
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps only the status.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(status int)      { w.status = status }
