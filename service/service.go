@@ -238,7 +238,7 @@ func (s *Service) invoke(ctx context.Context, c *Call) (any, error) {
 	}
 	if s.cfg.CallTimeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.cfg.CallTimeout)
+		ctx, cancel = withCallDeadline(ctx, c.Start.Add(s.cfg.CallTimeout))
 		defer cancel()
 	}
 	return c.Method.Call(ctx, c.Params)
