@@ -27,17 +27,17 @@ type BatchResult struct {
 // localisation are per call, and a call's failure is its own. At most
 // concurrency calls run at once, with one exception: the calls of a method
 // that declares a Many form (Decl.Many), when the batch holds two or more of
-// them, run side by side and their handlers are gathered into one call of
-// Many (one query for a hundred clients.get instead of a hundred). Those
-// calls wait for each other only after their own checks, so none of them can
-// hold up a call of another method.
+// them, run side by side, up to maxGather at a time, and their handlers are
+// gathered into one call of Many (one query for a hundred clients.get instead
+// of a hundred). Those calls wait for each other only after their own checks,
+// so none of them can hold up a call of another method.
 func (s *Service) RunBatch(ctx context.Context, sess *Session, calls []BatchCall, concurrency int) []BatchResult {
 	out := make([]BatchResult, len(calls))
-	gathers := s.gathers(calls)
+	assigned, groups := s.gathers(calls)
 	run := func(i int) {
 		cctx := ctx
 		var slot *gatherSlot
-		if g := gathers[calls[i].Method]; g != nil {
+		if g := assigned[i]; g != nil {
 			slot = &gatherSlot{g: g}
 			cctx = context.WithValue(ctx, gatherKey{}, slot)
 		}
@@ -50,14 +50,23 @@ func (s *Service) RunBatch(ctx context.Context, sess *Session, calls []BatchCall
 			out[i] = BatchResult{Err: AsError(err)}
 		}
 	}
-	var (
-		wg   sync.WaitGroup
-		rest []int
-	)
-	for i, c := range calls {
-		if gathers[c.Method] != nil {
-			wg.Go(func() { run(i) })
-		} else {
+	var wg sync.WaitGroup
+	// The gathered calls, one gather at a time: its calls wait for each other,
+	// so each needs a goroutine of its own; maxGather bounds how many.
+	if len(groups) > 0 {
+		wg.Go(func() {
+			for _, group := range groups {
+				var gw sync.WaitGroup
+				for _, i := range group {
+					gw.Go(func() { run(i) })
+				}
+				gw.Wait()
+			}
+		})
+	}
+	var rest []int
+	for i := range calls {
+		if assigned[i] == nil {
 			rest = append(rest, i)
 		}
 	}
@@ -79,30 +88,42 @@ func (s *Service) RunBatch(ctx context.Context, sess *Session, calls []BatchCall
 	return out
 }
 
-// gathers returns a gather for every method of calls that has a Many form and
-// two or more calls.
-func (s *Service) gathers(calls []BatchCall) map[string]*gather {
-	var count map[string]int
-	for _, c := range calls {
+// maxGather bounds the calls of one gather (one query, and as many waiting
+// goroutines): a batch of 1,000 clients.get is eight queries.
+const maxGather = 128
+
+// gathers assigns the calls of a method with a Many form, when the batch holds
+// two or more of them, to gathers of at most maxGather calls, in order. It
+// returns each call's gather (nil: the call runs on its own) and the calls of
+// each gather.
+func (s *Service) gathers(calls []BatchCall) ([]*gather, [][]int) {
+	assigned := make([]*gather, len(calls))
+	var byMethod map[string][]int
+	for i, c := range calls {
 		if m, ok := s.registry.Lookup(c.Method); ok && m.CallMany != nil {
-			if count == nil {
-				count = map[string]int{}
+			if byMethod == nil {
+				byMethod = map[string][]int{}
 			}
-			count[c.Method]++
+			byMethod[c.Method] = append(byMethod[c.Method], i)
 		}
 	}
-	var gs map[string]*gather
-	for name, n := range count {
-		if n < 2 {
+	var groups [][]int
+	for name, idx := range byMethod {
+		if len(idx) < 2 {
 			continue
 		}
-		if gs == nil {
-			gs = map[string]*gather{}
-		}
 		m, _ := s.registry.Lookup(name)
-		gs[name] = &gather{s: s, m: m, expect: n, done: make(chan struct{})}
+		for len(idx) > 0 {
+			group := idx[:min(maxGather, len(idx))]
+			idx = idx[len(group):]
+			g := &gather{s: s, m: m, expect: len(group), done: make(chan struct{})}
+			for _, i := range group {
+				assigned[i] = g
+			}
+			groups = append(groups, group)
+		}
 	}
-	return gs
+	return assigned, groups
 }
 
 type gatherKey struct{}

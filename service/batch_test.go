@@ -186,3 +186,22 @@ func args(params map[string]any) service.Args {
 	}
 	return a
 }
+
+// TestRunBatchGatherBound: a large batch is gathered maxGather (128) calls per
+// query, in order, each call still answered with its own client.
+func TestRunBatchGatherBound(t *testing.T) {
+	st := &clientStore{n: 1000}
+	svc := service.New(service.Config{}, st, nil, nil)
+	var calls []service.BatchCall
+	for id := range 300 {
+		calls = append(calls, getCall(args(map[string]any{"id": float64(id + 1)})))
+	}
+	for i, r := range svc.RunBatch(context.Background(), service.NewSystemSession(), calls, 8) {
+		if r.Err != nil || r.Result.(*service.Client).ID != int64(i+1) {
+			t.Fatalf("call %d: %+v", i, r)
+		}
+	}
+	if st.many.Load() != 3 || st.manyIDs.Load() != 300 || st.single.Load() != 0 {
+		t.Errorf("%d gathered queries for %d ids (and %d single ones); want 3 for 300", st.many.Load(), st.manyIDs.Load(), st.single.Load())
+	}
+}

@@ -109,6 +109,85 @@ func BenchmarkHandler(b *testing.B) {
 	}
 }
 
+// BenchmarkHandlerTCP is BenchmarkHandler over loopback TCP with 16 client
+// goroutines on keep-alive connections (client and server share the process,
+// as the harness's share the machine): per-request cost including net/http.
+func BenchmarkHandlerTCP(b *testing.B) {
+	ctx := context.Background()
+	getenv := func(k string) string {
+		return map[string]string{
+			"BILLGATE_DATABASE_URL":  "sqlite://" + b.TempDir() + "/bench.db",
+			"BILLGATE_ADMIN_API_KEY": adminKey,
+			"BILLGATE_LOG_LEVEL":     "info",
+		}[k]
+	}
+	cfg, err := loadConfig("", getenv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lw := newLogWriter(io.Discard)
+	defer lw.Close()
+	log, err := newLogger(lw, cfg.LogLevel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := open(ctx, cfg, log, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.store.Close()
+	srv := httptest.NewServer(handler(a))
+	defer srv.Close()
+	get, err := http.Get(srv.URL + "/")
+	if err != nil {
+		b.Fatal(err)
+	}
+	version, _ := io.ReadAll(get.Body)
+	get.Body.Close()
+	rpcBody := `{"jsonrpc":"2.0","method":"system.version","id":1}`
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("X-Api-Version", apiVersion)
+		h.Set("X-Request-Id", "BAREHANDLERXREQUESTXID0000")
+		_, _ = w.Write(version)
+	}))
+	defer bare.Close()
+	for _, c := range []struct{ name, url, method, body string }{
+		{"bare.get", bare.URL, "GET", ""},
+		{"version.rest", srv.URL, "GET", ""},
+		{"bare.post", bare.URL, "POST", rpcBody},
+		{"version.rpc", srv.URL, "POST", rpcBody},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, DisableCompression: true}}
+			defer client.CloseIdleConnections()
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					var body io.Reader
+					if c.body != "" {
+						body = strings.NewReader(c.body)
+					}
+					req, _ := http.NewRequest(c.method, c.url+"/", body)
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						b.Errorf("%s: %d", c.name, resp.StatusCode)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
 // discardWriter is a ResponseWriter that keeps only the status.
 type discardWriter struct {
 	h      http.Header
