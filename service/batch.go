@@ -35,16 +35,25 @@ func (s *Service) RunBatch(ctx context.Context, sess *Session, calls []BatchCall
 	out := make([]BatchResult, len(calls))
 	assigned, groups := s.gathers(calls)
 	run := func(i int) {
+		defer func() {
+			// The chain recovers the panics of methods; this catches any
+			// outside it (middleware added with Use), which on a batch
+			// goroutine would otherwise end the process.
+			if p := recover(); p != nil {
+				s.log.ErrorContext(ctx, "panic", "method", calls[i].Method, "request_id", sess.RequestID, "panic", fmt.Sprint(p))
+				out[i] = BatchResult{Err: Internal(fmt.Errorf("panic: %v", p))}
+			}
+		}()
 		cctx := ctx
 		var slot *gatherSlot
 		if g := assigned[i]; g != nil {
 			slot = &gatherSlot{g: g}
 			cctx = context.WithValue(ctx, gatherKey{}, slot)
+			// A call that ends before its handler (an error, a panic) is
+			// not waited for.
+			defer slot.leave()
 		}
 		res, err := s.Invoke(cctx, sess, calls[i].Method, calls[i].Args)
-		if slot != nil {
-			slot.leave() // a call that failed before its handler is not waited for
-		}
 		out[i] = BatchResult{Result: res}
 		if err != nil {
 			out[i] = BatchResult{Err: AsError(err)}

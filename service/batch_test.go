@@ -205,3 +205,39 @@ func TestRunBatchGatherBound(t *testing.T) {
 		t.Errorf("%d gathered queries for %d ids (and %d single ones); want 3 for 300", st.many.Load(), st.manyIDs.Load(), st.single.Load())
 	}
 }
+
+// TestRunBatchPanicOutsideTheChain: a panic in middleware added with Use
+// (outside the chain's own recovery) fails that call alone — on a gathered
+// call too, whose siblings are then not kept waiting for it.
+func TestRunBatchPanicOutsideTheChain(t *testing.T) {
+	st := &clientStore{n: 10}
+	svc := service.New(service.Config{}, st, nil, nil)
+	svc.Use(func(next service.Handler) service.Handler {
+		return func(ctx context.Context, c *service.Call) (any, error) {
+			if c.Method.Name == "system.version" {
+				panic("metrics exploded")
+			}
+			if id, ok := c.Args["id"]; ok && string(id) == "2" {
+				panic("before the handler")
+			}
+			return next(ctx, c)
+		}
+	})
+	calls := []service.BatchCall{
+		getCall(args(map[string]any{"id": 1})),
+		getCall(args(map[string]any{"id": 2})),
+		{Method: "system.version"},
+		getCall(args(map[string]any{"id": 3})),
+	}
+	got := svc.RunBatch(context.Background(), service.NewSystemSession(), calls, 2)
+	for _, i := range []int{1, 2} {
+		if got[i].Err == nil || got[i].Err.Code != service.CodeInternal {
+			t.Errorf("call %d: %+v, want internal", i, got[i])
+		}
+	}
+	for _, i := range []int{0, 3} {
+		if got[i].Err != nil || got[i].Result == nil {
+			t.Errorf("call %d: %+v, want its client", i, got[i])
+		}
+	}
+}
