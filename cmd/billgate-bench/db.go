@@ -111,8 +111,9 @@ func seedPostgres(ctx context.Context, dbURL string, n int64, logf func(string, 
 	}
 	// Write the seed's dirty pages out now, not during the measured runs
 	// (a checkpoint spread over them would compete for the disk and a core).
+	// It needs a superuser or pg_checkpoint: without, say so and go on.
 	if _, err := conn.Exec(ctx, "CHECKPOINT"); err != nil {
-		return idRange{}, 0, err
+		logf("  postgres: no checkpoint after seeding (%v); the seed's writes may overlap the first runs", err)
 	}
 	var r idRange
 	var total int64
