@@ -18,32 +18,7 @@ import (
 //
 //	go test ./cmd/billgate -run '^$' -bench Handler -benchmem
 func BenchmarkHandler(b *testing.B) {
-	ctx := context.Background()
-	getenv := func(k string) string {
-		return map[string]string{
-			"BILLGATE_DATABASE_URL":   "sqlite://" + b.TempDir() + "/bench.db",
-			"BILLGATE_ADMIN_API_KEY":  adminKey,
-			"BILLGATE_LOG_LEVEL":      logLevelForBench,
-			"BILLGATE_AUTO_MIGRATE":   "true",
-			"BILLGATE_ADMIN_PASSWORD": "bench-password",
-		}[k]
-	}
-	cfg, err := loadConfig("", getenv)
-	if err != nil {
-		b.Fatal(err)
-	}
-	log, err := newLogger(io.Discard, cfg.LogLevel)
-	if err != nil {
-		b.Fatal(err)
-	}
-	a, err := open(ctx, cfg, log, true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.store.Close()
-	if err := bootstrap(ctx, a, io.Discard); err != nil {
-		b.Fatal(err)
-	}
+	a := benchApp(b)
 	h := handler(a)
 	do := func(method, path, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
@@ -113,29 +88,7 @@ func BenchmarkHandler(b *testing.B) {
 // goroutines on keep-alive connections (client and server share the process,
 // as the harness's share the machine): per-request cost including net/http.
 func BenchmarkHandlerTCP(b *testing.B) {
-	ctx := context.Background()
-	getenv := func(k string) string {
-		return map[string]string{
-			"BILLGATE_DATABASE_URL":  "sqlite://" + b.TempDir() + "/bench.db",
-			"BILLGATE_ADMIN_API_KEY": adminKey,
-			"BILLGATE_LOG_LEVEL":     "info",
-		}[k]
-	}
-	cfg, err := loadConfig("", getenv)
-	if err != nil {
-		b.Fatal(err)
-	}
-	lw := newLogWriter(io.Discard)
-	defer lw.Close()
-	log, err := newLogger(lw, cfg.LogLevel)
-	if err != nil {
-		b.Fatal(err)
-	}
-	a, err := open(ctx, cfg, log, true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.store.Close()
+	a := benchApp(b)
 	srv := httptest.NewServer(handler(a))
 	defer srv.Close()
 	get, err := http.Get(srv.URL + "/")
@@ -198,4 +151,34 @@ func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (w *discardWriter) WriteHeader(status int)      { w.status = status }
 
-var logLevelForBench = "info"
+// benchApp opens the program on a fresh SQLite file as `serve` would (the
+// buffered log, at level info, written nowhere) with the admin and its key.
+func benchApp(b *testing.B) *app {
+	b.Helper()
+	ctx := context.Background()
+	env := map[string]string{
+		"BILLGATE_DATABASE_URL":   "sqlite://" + b.TempDir() + "/bench.db",
+		"BILLGATE_ADMIN_API_KEY":  adminKey,
+		"BILLGATE_ADMIN_PASSWORD": "bench-password",
+		"BILLGATE_LOG_LEVEL":      "info",
+	}
+	cfg, err := loadConfig("", func(k string) string { return env[k] })
+	if err != nil {
+		b.Fatal(err)
+	}
+	lw := newLogWriter(io.Discard)
+	b.Cleanup(func() { _ = lw.Close() })
+	log, err := newLogger(lw, cfg.LogLevel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := open(ctx, cfg, log, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = a.store.Close() })
+	if err := bootstrap(ctx, a, io.Discard); err != nil {
+		b.Fatal(err)
+	}
+	return a
+}
