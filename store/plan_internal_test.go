@@ -93,7 +93,9 @@ func TestClientSearchPlansUseIndexesOnPostgres(t *testing.T) {
 		{"by name", admin, service.Query{Limit: 20, Order: then(service.Order{Field: "name"})}, false, "clients_live_mode_name_idx"},
 		{"by name descending, page 50", admin, service.Query{Limit: 20, Offset: 1000, Order: then(service.Order{Field: "name", Desc: true})}, false, "clients_live_mode_name_idx"},
 		{"newest first", admin, service.Query{Limit: 20, Order: then(service.Order{Field: "created_at", Desc: true})}, false, "clients_live_mode_created_at_idx"},
-		{"by balance descending", admin, service.Query{Limit: 20, Order: then(service.Order{Field: "balance", Desc: true})}, false, "clients_live_mode_balance_idx"},
+		// Sorting by balance, credit or updated_at sorts without an index, by
+		// choice: indexing balance made every ledger posting update every
+		// index of clients (migration 00011).
 		{"status filter", adminTest, service.Query{Limit: 20, Order: then(),
 			Filters: []service.Filter{{Field: "status", Values: []any{"archived"}}}}, false, ""},
 		{"email filter", admin, service.Query{Limit: 20, Order: then(),
