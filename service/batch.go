@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // BatchCall is one call of a batch given to RunBatch.
@@ -145,9 +146,10 @@ type gather struct {
 	m *Method
 
 	mu      sync.Mutex
-	expect  int // calls neither handed in nor gone
-	ctx     context.Context
+	expect  int             // calls neither handed in nor gone
+	ctx     context.Context // the first call's, which the handler runs under
 	who     *Principal
+	start   time.Time // the first call's start: the call deadline counts from it
 	params  []any
 	results []any
 	errs    []error
@@ -175,7 +177,7 @@ func (sl *gatherSlot) handIn(ctx context.Context, c *Call) (any, error) {
 	i := len(g.params)
 	g.params = append(g.params, c.Params)
 	if g.ctx == nil {
-		g.ctx, g.who = ctx, c.Principal
+		g.ctx, g.who, g.start = ctx, c.Principal, c.Start
 	}
 	g.expect--
 	last := g.expect == 0
@@ -216,12 +218,8 @@ func (g *gather) run() {
 			}
 		}
 	}()
-	ctx := g.ctx
-	if g.s.cfg.CallTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, g.s.cfg.CallTimeout)
-		defer cancel()
-	}
+	ctx, cancel := g.s.callDeadline(g.ctx, g.start)
+	defer cancel()
 	g.results, g.errs = g.m.CallMany(ctx, g.params)
 }
 

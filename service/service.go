@@ -236,10 +236,16 @@ func (s *Service) invoke(ctx context.Context, c *Call) (any, error) {
 	if sl := gathered(ctx, c.Method); sl != nil {
 		return sl.handIn(ctx, c)
 	}
-	if s.cfg.CallTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = withCallDeadline(ctx, c.Start.Add(s.cfg.CallTimeout))
-		defer cancel()
-	}
+	ctx, cancel := s.callDeadline(ctx, c.Start)
+	defer cancel()
 	return c.Method.Call(ctx, c.Params)
+}
+
+// callDeadline bounds ctx by the call deadline (call_timeout from start), the
+// one place a handler's deadline is set.
+func (s *Service) callDeadline(ctx context.Context, start time.Time) (context.Context, context.CancelFunc) {
+	if s.cfg.CallTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return withCallDeadline(ctx, start.Add(s.cfg.CallTimeout))
 }
