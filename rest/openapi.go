@@ -15,13 +15,6 @@ import (
 // OpenAPIVersion is the version of the OpenAPI specification the document follows.
 const OpenAPIVersion = "3.1.0"
 
-// Security scheme names of the document.
-const (
-	SchemeAPIKey = "ApiKey"
-	SchemeBasic  = "Basic"
-	SchemeBearer = "Bearer"
-)
-
 // OpenAPI returns the OpenAPI 3.1 document of every method of svc's registry
 // that has an HTTP route, built from the registry and the Go types of params
 // and results (pkg/schema): for each route its path, query and body
@@ -107,21 +100,10 @@ type header struct {
 }
 
 type oaComponents struct {
-	Schemas         map[string]*schema.Schema  `json:"schemas"`
-	Responses       map[string]*response       `json:"responses"`
-	Parameters      map[string]*parameter      `json:"parameters"`
-	SecuritySchemes map[string]*securityScheme `json:"securitySchemes"`
-}
-
-type securityScheme struct {
-	Type         string `json:"type"`
-	Description  string `json:"description,omitempty"`
-	Name         string `json:"name,omitempty"`
-	In           string `json:"in,omitempty"`
-	Scheme       string `json:"scheme,omitempty"`
-	BearerFormat string `json:"bearerFormat,omitempty"`
-	// Deprecated: OpenAPI has no such field for schemes; tools read the extension.
-	Deprecated bool `json:"x-deprecated,omitempty"`
+	Schemas         map[string]*schema.Schema          `json:"schemas"`
+	Responses       map[string]*response               `json:"responses"`
+	Parameters      map[string]*parameter              `json:"parameters"`
+	SecuritySchemes map[string]*service.SecurityScheme `json:"securitySchemes"`
 }
 
 // The REST error body, for the document. writeErrorStatus writes errorBody
@@ -153,10 +135,6 @@ const (
 	paramVersion  = "APIVersion"
 )
 
-// authenticatedSecurity is the security of methods that need credentials:
-// any one of the schemes.
-var authenticatedSecurity = []map[string][]string{{SchemeAPIKey: {}}, {SchemeBasic: {}}, {SchemeBearer: {}}}
-
 func buildOpenAPI(svc *service.Service) *oaDoc {
 	g := schema.New(refSchemas)
 	g.Name(reflect.TypeFor[errorDoc](), errorSchema)
@@ -182,6 +160,7 @@ func buildOpenAPI(svc *service.Service) *oaDoc {
 		return &response{Ref: "#/components/responses/" + name}
 	}
 	about := svc.About()
+	authenticated, _ := service.Authenticated.Security()
 	doc := &oaDoc{
 		OpenAPI: OpenAPIVersion,
 		Info: oaInfo{
@@ -190,7 +169,7 @@ func buildOpenAPI(svc *service.Service) *oaDoc {
 			Description: infoDescription(about),
 		},
 		Servers:  []oaServer{{URL: "/", Description: "this server"}},
-		Security: authenticatedSecurity,
+		Security: authenticated,
 		Paths:    map[string]map[string]*operation{},
 		Components: oaComponents{
 			Parameters: map[string]*parameter{
@@ -204,11 +183,7 @@ func buildOpenAPI(svc *service.Service) *oaDoc {
 					Description: "The API version to answer in (default: the API key's pinned version; GET /versions lists them). " +
 						"This document describes the latest one."},
 			},
-			SecuritySchemes: map[string]*securityScheme{
-				SchemeAPIKey: {Type: "apiKey", In: "header", Name: "X-Api-Key", Description: service.DocAPIKey},
-				SchemeBasic:  {Type: "http", Scheme: "basic", Description: service.DocBasic},
-				SchemeBearer: {Type: "http", Scheme: "bearer", BearerFormat: "JWT", Deprecated: true, Description: service.DocBearer},
-			},
+			SecuritySchemes: service.SecuritySchemes(),
 		},
 	}
 	tags := map[string]bool{}
@@ -308,15 +283,10 @@ func buildOperation(g *schema.Generator, m *service.Method, pathNames []string, 
 	}
 
 	var notes []string
-	switch m.Auth {
-	case service.Public:
-		op.Security = []map[string][]string{}
-		notes = append(notes, "No credentials needed.")
-	case service.JWTOnly:
-		op.Security = []map[string][]string{{SchemeBearer: {}}}
-		notes = append(notes, "Needs a JWT (Authorization: Bearer; deprecated).")
-	default:
-		op.Security = authenticatedSecurity
+	security, note := m.Auth.Security()
+	op.Security = security
+	if note != "" {
+		notes = append(notes, note)
 	}
 	op.Responses[successStatus(m)] = successResponse(g, m)
 	if listItem(m.ResultType) != nil {

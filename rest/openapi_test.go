@@ -74,16 +74,16 @@ func TestOpenAPIDocument(t *testing.T) {
 	if model.Version != OpenAPIVersion {
 		t.Errorf("openapi %q", model.Version)
 	}
-	for _, name := range []string{SchemeAPIKey, SchemeBasic, SchemeBearer} {
+	for _, name := range []string{service.SchemeAPIKey, service.SchemeBasic, service.SchemeBearer} {
 		if _, ok := model.Components.SecuritySchemes.Get(name); !ok {
 			t.Errorf("security scheme %s missing", name)
 		}
 	}
-	key, _ := model.Components.SecuritySchemes.Get(SchemeAPIKey)
+	key, _ := model.Components.SecuritySchemes.Get(service.SchemeAPIKey)
 	if key.Type != "apiKey" || key.In != "header" || key.Name != "X-Api-Key" {
 		t.Errorf("ApiKey scheme %+v", key)
 	}
-	bearer, _ := model.Components.SecuritySchemes.Get(SchemeBearer)
+	bearer, _ := model.Components.SecuritySchemes.Get(service.SchemeBearer)
 	if dep, ok := bearer.Extensions.Get("x-deprecated"); !ok || dep.Value != "true" {
 		t.Errorf("the Bearer scheme is not marked deprecated")
 	}
@@ -211,7 +211,7 @@ func checkOperation(t *testing.T, m *service.Method, op *v3.Operation, pathNames
 			t.Errorf("%s: public but security %v", m.Name, op.Security)
 		}
 	case m.Auth == service.JWTOnly:
-		if len(op.Security) != 1 || !hasKey(op.Security[0], SchemeBearer) {
+		if len(op.Security) != 1 || !hasKey(op.Security[0], service.SchemeBearer) {
 			t.Errorf("%s: JWT only, security %v", m.Name, op.Security)
 		}
 		fallthrough

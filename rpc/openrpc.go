@@ -85,7 +85,7 @@ type orDoc struct {
 	Components orComponents `json:"components"`
 	// SecuritySchemes are the credentials the x-security of methods name
 	// (the shapes of OpenAPI's security schemes).
-	SecuritySchemes map[string]*orScheme `json:"x-security-schemes"`
+	SecuritySchemes map[string]*service.SecurityScheme `json:"x-security-schemes"`
 }
 
 type orInfo struct {
@@ -139,23 +139,6 @@ type orError struct {
 	Data    map[string]any `json:"data,omitempty"`
 }
 
-type orScheme struct {
-	Type         string `json:"type"`
-	Description  string `json:"description,omitempty"`
-	Name         string `json:"name,omitempty"`
-	In           string `json:"in,omitempty"`
-	Scheme       string `json:"scheme,omitempty"`
-	BearerFormat string `json:"bearerFormat,omitempty"`
-	Deprecated   bool   `json:"x-deprecated,omitempty"`
-}
-
-// Names of the credential schemes in x-security.
-const (
-	schemeAPIKey = "ApiKey"
-	schemeBasic  = "Basic"
-	schemeBearer = "Bearer"
-)
-
 func buildOpenRPC(svc *service.Service) *orDoc {
 	g := schema.New("#/components/schemas/")
 	about := svc.About()
@@ -170,12 +153,8 @@ func buildOpenRPC(svc *service.Service) *orDoc {
 				"This document describes API version " + firstNonEmpty(about.APIVersion, "latest") + "; older versions differ " +
 				"as system.versions says. Server version: " + firstNonEmpty(about.Version, "unknown") + ".",
 		},
-		Components: orComponents{Errors: map[string]*orError{}},
-		SecuritySchemes: map[string]*orScheme{
-			schemeAPIKey: {Type: "apiKey", In: "header", Name: "X-Api-Key", Description: service.DocAPIKey},
-			schemeBasic:  {Type: "http", Scheme: "basic", Description: service.DocBasic},
-			schemeBearer: {Type: "http", Scheme: "bearer", BearerFormat: "JWT", Deprecated: true, Description: service.DocBearer},
-		},
+		Components:      orComponents{Errors: map[string]*orError{}},
+		SecuritySchemes: service.SecuritySchemes(),
 	}
 	for _, m := range svc.Registry().Methods() {
 		doc.Methods = append(doc.Methods, buildMethod(g, m, doc.Components.Errors))
@@ -216,15 +195,10 @@ func buildMethod(g *schema.Generator, m *service.Method, errs map[string]*orErro
 	if isList(m.ResultType) {
 		om.Result.Description = "The matching objects (an array)."
 	}
-	switch m.Auth {
-	case service.Public:
-		om.Security = []map[string][]string{}
-		notes = append(notes, "No credentials needed.")
-	case service.JWTOnly:
-		om.Security = []map[string][]string{{schemeBearer: {}}}
-		notes = append(notes, "Needs a JWT (Authorization: Bearer; deprecated).")
-	default:
-		om.Security = []map[string][]string{{schemeAPIKey: {}}, {schemeBasic: {}}, {schemeBearer: {}}}
+	security, note := m.Auth.Security()
+	om.Security = security
+	if note != "" {
+		notes = append(notes, note)
 	}
 	if m.HTTP.Path != "" {
 		om.REST = &orREST{Verb: strings.ToUpper(m.HTTP.Verb), Path: templatePath(m.HTTP.Path)}

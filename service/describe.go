@@ -57,3 +57,46 @@ const (
 	DocBasic    = "HTTP Basic with the API key as the user name and an empty password."
 	DocBearer   = "Deprecated: a JWT from iam.auth.jwt.authenticate, sent as Authorization: Bearer. Use an API key."
 )
+
+// Names of the credential schemes the API documents declare.
+const (
+	SchemeAPIKey = "ApiKey"
+	SchemeBasic  = "Basic"
+	SchemeBearer = "Bearer"
+)
+
+// SecurityScheme documents one way to send credentials (CredentialsFromHTTP)
+// in the shape of an OpenAPI security scheme object, which both API documents
+// use (OpenAPI's components, OpenRPC's x-security-schemes).
+type SecurityScheme struct {
+	Type         string `json:"type"`
+	Description  string `json:"description,omitempty"`
+	Name         string `json:"name,omitempty"`
+	In           string `json:"in,omitempty"`
+	Scheme       string `json:"scheme,omitempty"`
+	BearerFormat string `json:"bearerFormat,omitempty"`
+	// Deprecated: OpenAPI has no such field for schemes; tools read the extension.
+	Deprecated bool `json:"x-deprecated,omitempty"`
+}
+
+// SecuritySchemes returns the credential schemes by name.
+func SecuritySchemes() map[string]*SecurityScheme {
+	return map[string]*SecurityScheme{
+		SchemeAPIKey: {Type: "apiKey", In: "header", Name: "X-Api-Key", Description: DocAPIKey},
+		SchemeBasic:  {Type: "http", Scheme: "basic", Description: DocBasic},
+		SchemeBearer: {Type: "http", Scheme: "bearer", BearerFormat: "JWT", Deprecated: true, Description: DocBearer},
+	}
+}
+
+// Security returns the security requirement of a method needing a: none for
+// Public, a JWT for JWTOnly, any one scheme otherwise; and the sentence the
+// documents add about it ("" when it goes without saying).
+func (a Auth) Security() ([]map[string][]string, string) {
+	switch a {
+	case Public:
+		return []map[string][]string{}, "No credentials needed."
+	case JWTOnly:
+		return []map[string][]string{{SchemeBearer: {}}}, "Needs a JWT (Authorization: Bearer; deprecated)."
+	}
+	return []map[string][]string{{SchemeAPIKey: {}}, {SchemeBasic: {}}, {SchemeBearer: {}}}, ""
+}
