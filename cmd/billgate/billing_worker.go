@@ -14,9 +14,7 @@ const billingEvery = time.Minute
 // at once: each subscription is billed holding its row lock, and a unique
 // index keeps one invoice per subscription and period.
 func runBillingWorker(ctx context.Context, a *app) {
-	t := time.NewTicker(billingEvery)
-	defer t.Stop()
-	for {
+	every(ctx, billingEvery, func(ctx context.Context) {
 		r, err := a.svc.RunDueBilling(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -24,10 +22,5 @@ func runBillingWorker(ctx context.Context, a *app) {
 		case err == nil && (len(r.Invoices) > 0 || len(r.Failed) > 0):
 			a.log.Info("billing run", "subscriptions", len(r.Subscriptions), "invoices", len(r.Invoices), "failed", len(r.Failed))
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }

@@ -11,9 +11,7 @@ const janitorEvery = time.Hour
 // runJanitor purges expired idempotency keys until ctx ends. Several server
 // processes may run it at once: the delete is idempotent.
 func runJanitor(ctx context.Context, a *app) {
-	t := time.NewTicker(janitorEvery)
-	defer t.Stop()
-	for {
+	every(ctx, janitorEvery, func(ctx context.Context) {
 		n, err := a.svc.PurgeExpiredIdempotencyKeys(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -21,10 +19,5 @@ func runJanitor(ctx context.Context, a *app) {
 		case n > 0:
 			a.log.Info("purged expired idempotency keys", "count", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
